@@ -1,0 +1,260 @@
+#pragma once
+/// \file activations.h
+/// \brief Pointwise activation functions, how `.nam` files name them, and the process-wide switches
+/// (fast tanh, lookup tables) that change which implementation newly built models use.
+
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "json.h"
+
+namespace nam {
+namespace activations {
+
+/// \brief Every activation a `.nam` file can name (declaration order matters: a default
+/// `ActivationConfig` is `Tanh`).
+enum class ActivationType {
+  Tanh,
+  Hardtanh,
+  Fasttanh,
+  ReLU,
+  LeakyReLU,
+  PReLU,
+  Sigmoid,
+  SiLU,
+  Hardswish,
+  LeakyHardtanh,
+  Softsign
+};
+
+/// \brief An activation as written in a config: its type and the parameters its type takes.
+struct ActivationConfig {
+  ActivationType type = ActivationType::Tanh;
+  std::optional<float> negative_slope;               // LeakyReLU; PReLU with one slope
+  std::optional<std::vector<float>> negative_slopes; // PReLU with one slope per channel
+  std::optional<float> min_val;                      // LeakyHardtanh
+  std::optional<float> max_val;                      // LeakyHardtanh
+  std::optional<float> min_slope;                    // LeakyHardtanh
+  std::optional<float> max_slope;                    // LeakyHardtanh
+
+  /// \brief A parameterless config of the given type.
+  static ActivationConfig simple(ActivationType t);
+  /// \brief Reads either a name (`"ReLU"`) or an object (`{"type": "LeakyReLU", "negative_slope": 0.2}`).
+  /// Throws std::runtime_error for unknown names, other JSON types or ill-typed parameters.
+  static ActivationConfig from_json(const nlohmann::json& j);
+};
+
+/// \brief `ActivationConfig::from_json` whose errors start with the key path `where`.
+ActivationConfig parse_activation_config(const nlohmann::json& j, const std::string& where);
+
+/// \brief Name of an activation type as written in `.nam` files.
+const char* activation_type_name(ActivationType type);
+
+// Scalar formulas. All math is single precision, with the original's constants and evaluation order.
+
+inline float relu(float x) {
+  return x > 0.0f ? x : 0.0f;
+}
+inline float sigmoid(float x) {
+  return 1.0f / (1.0f + std::exp(-x));
+}
+inline float hard_tanh(float x) {
+  return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
+}
+inline float leaky_hardtanh(float x, float min_val, float max_val, float min_slope, float max_slope) {
+  if (x < min_val)
+    return (x - min_val) * min_slope + min_val;
+  if (x > max_val)
+    return (x - max_val) * max_slope + max_val;
+  return x;
+}
+/// \brief Rational approximation of tanh used by NAM's "fast tanh" mode. Not bounded by 1: it tends to
+/// about 1.008 for large |x|.
+inline float fast_tanh(const float x) {
+  const float ax = std::fabs(x);
+  const float xx = x * x;
+  const float num =
+      x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * xx);
+  const float den = 2.44506634652299f + (2.44506634652299f + xx) * std::fabs(x + 0.814642734961073f * x * ax);
+  return num / den;
+}
+inline float fast_sigmoid(const float x) {
+  return 0.5f * (fast_tanh(0.5f * x) + 1.0f);
+}
+inline float leaky_relu(float x, float negative_slope) {
+  return x > 0.0f ? x : negative_slope * x;
+}
+inline float leaky_relu(float x) {
+  return leaky_relu(x, 0.01f);
+}
+inline float swish(float x) {
+  return x * sigmoid(x);
+}
+inline float hardswish(float x) {
+  const float shifted = x + 3.0f;
+  const float clamped = shifted < 0.0f ? 0.0f : (shifted > 6.0f ? 6.0f : shifted);
+  return x * clamped * (1.0f / 6.0f);
+}
+inline float softsign(float x) {
+  return x / (1.0f + std::fabs(x));
+}
+
+/// \brief An activation applied in place to blocks of values.
+///
+/// Models look activations up when they are built and keep the object, so the process-wide switches
+/// below only affect models built after the switch. `apply` never allocates.
+class Activation {
+public:
+  using Ptr = std::shared_ptr<Activation>;
+
+  Activation() = default;
+  virtual ~Activation() = default;
+
+  /// \brief Applies to `size` contiguous values. For per-channel activations (PReLU) value `i` belongs to
+  /// channel `i % channels`, i.e. the data is a column-major (channels x frames) matrix.
+  virtual void apply(float* data, long size) = 0;
+  /// \brief Applies to a (channels x frames) matrix; row = channel.
+  virtual void apply(Eigen::MatrixXf& matrix);
+  virtual void apply(Eigen::Block<Eigen::MatrixXf> block);
+  virtual void apply(Eigen::Block<Eigen::MatrixXf, -1, -1, true> block);
+  /// \brief Applies to `rows` channels of `cols` contiguous frames each, row `r` starting at
+  /// `data + r * row_stride` (the library's internal planar layout).
+  virtual void apply_planar(float* data, long rows, long cols, long row_stride);
+
+  /// \brief The shared object registered under `name` (Tanh, Hardtanh, Fasttanh, ReLU, LeakyReLU,
+  /// Sigmoid, SiLU, Hardswish, LeakyHardtanh, PReLU, Softsign), or nullptr for another name.
+  static Ptr get_activation(const std::string name);
+  /// \brief The activation a config describes: the registered object for parameterless types (so the
+  /// switches below apply), a new object for parameterised ones.
+  static Ptr get_activation(const ActivationConfig& config);
+  /// \brief `get_activation(ActivationConfig::from_json(activation_config))`.
+  static Ptr get_activation(const nlohmann::json& activation_config);
+
+  /// \brief Makes "Tanh" resolve to the fast approximation for models built from now on, and switches LSTM
+  /// cells to the fast gate functions immediately. Process-wide and not synchronised: call it before
+  /// loading models, while no other thread loads or processes an LSTM.
+  static void enable_fast_tanh();
+  /// \brief Undoes `enable_fast_tanh()`. Same threading rules.
+  static void disable_fast_tanh();
+  /// \brief Whether fast tanh is enabled (read by LSTM cells while processing).
+  static bool using_fast_tanh;
+
+  /// \brief Makes `function_name` ("Tanh", "Sigmoid" or "SiLU") resolve to a linearly interpolated table of
+  /// `n_points` samples over [min, max] (clamped outside) for models built from now on. Other names throw
+  /// std::runtime_error. Same threading rules as `enable_fast_tanh()`.
+  static void enable_lut(std::string function_name, float min, float max, std::size_t n_points);
+  /// \brief Restores the activation that `enable_lut(function_name, ...)` replaced.
+  static void disable_lut(std::string function_name);
+};
+
+/// \brief Applies one scalar function to every value; the building block of the simple activations.
+template <float (*Function)(float)>
+class ElementwiseActivation : public Activation {
+public:
+  using Activation::apply;
+  void apply(float* data, long size) override {
+    for (long i = 0; i < size; ++i)
+      data[i] = Function(data[i]);
+  }
+};
+
+namespace detail {
+inline float identity(float x) {
+  return x;
+}
+inline float exact_tanh(float x) {
+  return std::tanh(x);
+}
+} // namespace detail
+
+class ActivationIdentity : public Activation {
+public:
+  using Activation::apply;
+  void apply(float*, long) override {}
+  void apply_planar(float*, long, long, long) override {}
+};
+class ActivationTanh : public ElementwiseActivation<&detail::exact_tanh> {};
+class ActivationFastTanh : public ElementwiseActivation<&fast_tanh> {};
+class ActivationHardTanh : public ElementwiseActivation<&hard_tanh> {};
+class ActivationReLU : public ElementwiseActivation<&relu> {};
+class ActivationSigmoid : public ElementwiseActivation<&sigmoid> {};
+class ActivationSwish : public ElementwiseActivation<&swish> {};
+class ActivationHardSwish : public ElementwiseActivation<&hardswish> {};
+class ActivationSoftsign : public ElementwiseActivation<&softsign> {};
+
+class ActivationLeakyReLU : public Activation {
+public:
+  ActivationLeakyReLU() = default;
+  explicit ActivationLeakyReLU(float ns) : _negative_slope(ns) {}
+  using Activation::apply;
+  void apply(float* data, long size) override;
+  float negative_slope() const { return _negative_slope; }
+
+private:
+  float _negative_slope = 0.01f;
+};
+
+class ActivationLeakyHardTanh : public Activation {
+public:
+  ActivationLeakyHardTanh() = default;
+  ActivationLeakyHardTanh(float min_val_, float max_val_, float min_slope_, float max_slope_) :
+      _min_val(min_val_),
+      _max_val(max_val_),
+      _min_slope(min_slope_),
+      _max_slope(max_slope_) {}
+  using Activation::apply;
+  void apply(float* data, long size) override;
+
+private:
+  float _min_val = -1.0f;
+  float _max_val = 1.0f;
+  float _min_slope = 0.01f;
+  float _max_slope = 0.01f;
+};
+
+/// \brief Leaky ReLU with one negative slope, or one slope per channel.
+class ActivationPReLU : public Activation {
+public:
+  ActivationPReLU() = default;
+  explicit ActivationPReLU(float ns) : _negative_slopes{ns} {}
+  explicit ActivationPReLU(std::vector<float> ns);
+  using Activation::apply;
+  void apply(float* data, long size) override;
+  void apply(Eigen::MatrixXf& matrix) override;
+  void apply(Eigen::Block<Eigen::MatrixXf> block) override;
+  void apply(Eigen::Block<Eigen::MatrixXf, -1, -1, true> block) override;
+  void apply_planar(float* data, long rows, long cols, long row_stride) override;
+  /// \brief Number of slopes (1, or the channel count it was built for).
+  size_t num_slopes() const { return _negative_slopes.size(); }
+
+private:
+  template <class Matrix>
+  void apply_by_row(Matrix&& matrix);
+  std::vector<float> _negative_slopes{0.01f};
+};
+
+/// \brief A function tabulated at `size` evenly spaced points on [min_x, max_x] and interpolated linearly;
+/// inputs outside the range are clamped.
+class FastLUTActivation : public Activation {
+public:
+  FastLUTActivation(float min_x, float max_x, std::size_t size, std::function<float(float)> f);
+  using Activation::apply;
+  float lookup(float x) const;
+  void apply(float* data, long size) override;
+
+private:
+  float _min_x;
+  float _max_x;
+  float _inv_step;
+  std::vector<float> _table;
+};
+
+} // namespace activations
+} // namespace nam

@@ -1,0 +1,17 @@
+#pragma once
+/// \file builtin_architectures.h
+/// \brief The registration functions of the architectures this library ships.
+///
+/// Each architecture's own source file defines how it registers itself; the registry calls them all when
+/// it is first used. Calling them from the registry (rather than from static objects in each file) keeps
+/// every architecture available when the library is linked as a static archive, where the linker would
+/// drop object files that nothing references.
+
+namespace nam {
+class ConfigParserRegistry;
+
+namespace linear {
+void register_architecture(ConfigParserRegistry& registry);
+} // namespace linear
+
+} // namespace nam

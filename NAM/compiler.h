@@ -1,0 +1,11 @@
+#pragma once
+/// \file compiler.h
+/// \brief Portable spellings of compiler hints used in the hot loops.
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#  define NAM_RESTRICT __restrict
+#  define NAM_ALWAYS_INLINE __forceinline
+#else
+#  define NAM_RESTRICT __restrict__
+#  define NAM_ALWAYS_INLINE inline __attribute__((always_inline))
+#endif

@@ -1,0 +1,79 @@
+#pragma once
+/// \file linear.h
+/// \brief The "Linear" architecture: a finite impulse response (an FIR filter) applied to every channel.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dsp.h"
+
+namespace nam {
+
+/// \brief How a Linear model computes its convolution.
+enum class LinearImplementation {
+  Auto,   ///< Chosen from the impulse-response length.
+  Direct, ///< Sum over the taps for every sample.
+  FFT     ///< Zero-latency partitioned FFT convolution.
+};
+
+/// \brief `y_c[t] = bias + sum_j h[j] * x_c[t - j]` for each channel `c < min(in, out)`; further output
+/// channels are silent. `weights` holds `h[0..receptive_field-1]` (h[0] multiplies the current sample) and
+/// then the bias if there is one.
+class Linear : public DSP {
+public:
+  /// Throws std::runtime_error if `weights` does not hold exactly `receptive_field + (bias ? 1 : 0)` values.
+  Linear(const int in_channels, const int out_channels, const int receptive_field, const bool _bias,
+         const std::vector<float>& weights, const double expected_sample_rate = -1.0,
+         const LinearImplementation implementation = LinearImplementation::Auto);
+  ~Linear() override;
+
+  void process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) override;
+
+  LinearImplementation GetRequestedImplementation() const { return _requested_implementation; }
+  /// \brief The implementation in use after the last Reset.
+  LinearImplementation GetActiveImplementation() const { return _active_implementation; }
+  int GetReceptiveField() const { return static_cast<int>(_reversed_taps.size()); }
+
+protected:
+  void SetMaxBufferSize(const int maxBufferSize) override;
+
+private:
+  void allocate_history(int block_capacity);
+  void process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, int num_frames);
+
+  // Taps in reverse order, so that output t is a dot product with the contiguous input window ending at t.
+  std::vector<float> _reversed_taps;
+  float _bias = 0.0f;
+  LinearImplementation _requested_implementation;
+  LinearImplementation _active_implementation = LinearImplementation::Direct;
+  // Per filtered channel: the last (receptive_field - 1) inputs followed by room for new blocks.
+  std::vector<std::vector<float>> _history;
+  long _write_position = 0; // where the next input sample goes (same for every channel)
+  int _block_capacity = 0;  // largest piece process() hands to process_piece()
+};
+
+namespace linear {
+
+/// \brief A parsed Linear config.
+struct LinearConfig : public ModelConfig {
+  int receptive_field = 0;
+  bool bias = false;
+  int in_channels = 1;
+  int out_channels = 1;
+  LinearImplementation implementation = LinearImplementation::Auto;
+  std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
+};
+
+/// \brief Reads an `implementation` value (case-insensitive: auto; direct, legacy, old; fft,
+/// partitioned_fft, partitioned-fft). Throws std::runtime_error for anything else.
+LinearImplementation parse_implementation(const std::string& implementation);
+/// \brief "auto", "direct" or "fft".
+std::string implementation_to_string(const LinearImplementation implementation);
+/// \brief Reads a Linear `config` object. Throws std::runtime_error naming the key for bad values.
+LinearConfig parse_config_json(const nlohmann::json& config);
+/// \brief The registered "Linear" parser.
+std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double sampleRate);
+
+} // namespace linear
+} // namespace nam
