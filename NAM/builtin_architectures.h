@@ -10,8 +10,20 @@
 namespace nam {
 class ConfigParserRegistry;
 
+namespace container {
+void register_architecture(ConfigParserRegistry& registry);
+} // namespace container
+namespace convnet {
+void register_architecture(ConfigParserRegistry& registry);
+} // namespace convnet
 namespace linear {
 void register_architecture(ConfigParserRegistry& registry);
 } // namespace linear
+namespace lstm {
+void register_architecture(ConfigParserRegistry& registry);
+} // namespace lstm
+namespace wavenet {
+void register_architecture(ConfigParserRegistry& registry);
+} // namespace wavenet
 
 } // namespace nam

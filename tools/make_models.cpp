@@ -1,0 +1,5 @@
+#include <cstdio>
+int main() {
+  std::fputs("not implemented yet\n", stderr);
+  return 1;
+}
