@@ -205,4 +205,5 @@ struct dspData {
 void verify_config_version(const std::string version);
 } // namespace nam
 
+#include "conv1x1.h"
 #include "linear.h"

@@ -1,0 +1,97 @@
+#pragma once
+/// \file conv1d.h
+/// \brief `nam::Conv1D`: a dilated causal convolution that keeps its own input history across calls.
+
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "ring_buffer.h"
+
+namespace nam {
+
+/// \brief Causal convolution over time of a (in_channels x frames) signal with `kernel_size` taps spaced
+/// `dilation` frames apart:
+/// `y_t = b + sum_k W_k x_(t - (kernel_size - 1 - k) * dilation)`, so the last tap sees the current frame.
+///
+/// Frames before the first processed one come from the history, which is zero after `SetMaxBufferSize`.
+/// Weight order: for each output channel, for each of its in/groups inputs, the `kernel_size` taps (PyTorch's
+/// `Conv1d.weight` flattened), then the out biases when there is a bias.
+class Conv1D {
+public:
+  Conv1D() = default;
+  Conv1D(const int in_channels, const int out_channels, const int kernel_size, const int bias,
+         const int dilation, const int groups = 1);
+
+  void set_weights_(std::vector<float>::iterator& weights);
+  /// \brief Sets the shape (all weights zero). Throws std::runtime_error for non-positive channel counts or
+  /// kernel size, a negative dilation, or groups that do not divide the channel counts.
+  void set_size_(const int in_channels, const int out_channels, const int kernel_size, const bool do_bias,
+                 const int _dilation, const int groups = 1);
+  /// \brief `set_size_` then `set_weights_` (note the order of `_dilation` and `do_bias`, as in the
+  /// original).
+  void set_size_and_weights_(const int in_channels, const int out_channels, const int kernel_size,
+                             const int _dilation, const bool do_bias, const int groups,
+                             std::vector<float>::iterator& weights);
+
+  /// \brief Sizes the output and the history for blocks of up to `maxBufferSize` frames and zeroes the
+  /// history. Allocates.
+  void SetMaxBufferSize(const int maxBufferSize);
+
+  /// \brief Result of the last `Process` call, in its first `num_frames` columns.
+  Eigen::MatrixXf& GetOutput() { return _output; }
+  const Eigen::MatrixXf& GetOutput() const { return _output; }
+
+  /// \brief Consumes the next `num_frames` input columns (at most the max buffer size) and computes their
+  /// outputs into GetOutput(). Real-time safe.
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
+
+  /// \brief Stateless form: output columns [j_start, j_start + ncols) from input columns [i_start, i_start +
+  /// ncols), reading the taps' history from the input columns before i_start (which must exist).
+  void process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start, const long ncols,
+                const long j_start) const;
+
+  long get_in_channels() const { return _in_channels; }
+  long get_out_channels() const { return _out_channels; }
+  long get_kernel_size() const { return _kernel_size; }
+  /// \brief Values `set_weights_` consumes: out * in / groups * kernel_size, plus out for the bias.
+  long get_num_weights() const;
+  int get_dilation() const { return _dilation; }
+  int get_groups() const { return _num_groups; }
+  bool has_bias() const { return _bias.size() > 0; }
+
+  /// \brief Weight count of a layer with this shape, without building it.
+  static long long count_weights(long long in_channels, long long out_channels, long long kernel_size,
+                                 bool bias, long long groups);
+
+  /// \brief Prewarm cache: a converged history under constant input is that input's column repeated, so
+  /// after one real prewarm the state can be restored by filling the history instead of running audio.
+  bool HasCachedPrewarmState() const { return _has_cached_prewarm_state; }
+  /// \brief Fills the whole history with the cached column (no-op without a cache).
+  void PrewarmFromCache();
+  /// \brief Remembers the most recent input column as the converged state.
+  void CacheStateAsPrewarmed();
+
+protected:
+  /// One dense (out x in) matrix per tap; entries off the group blocks stay zero.
+  std::vector<Eigen::MatrixXf> _weight;
+  Eigen::VectorXf _bias;
+  int _dilation = 1;
+  int _num_groups = 1;
+
+private:
+  /// Adds tap `k` applied to `window` (in x num_frames) to the first `num_frames` columns of `out`.
+  template <class Window, class Out>
+  void accumulate_tap(int k, const Window& window, Out&& out) const;
+
+  long _in_channels = 0;
+  long _out_channels = 0;
+  int _kernel_size = 0;
+  bool _is_depthwise = false;
+  RingBuffer _history;
+  Eigen::MatrixXf _output;
+  Eigen::VectorXf _cached_prewarm_state;
+  bool _has_cached_prewarm_state = false;
+};
+
+} // namespace nam

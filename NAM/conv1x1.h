@@ -1,0 +1,73 @@
+#pragma once
+/// \file conv1x1.h
+/// \brief `nam::Conv1x1`: a pointwise (kernel size 1) convolution, optionally grouped. Included by dsp.h.
+
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace nam {
+
+/// \brief Maps each frame (column) of a (in_channels x frames) matrix to out_channels values:
+/// `out = W * in + b`.
+///
+/// With `groups` G, output channel o belongs to group o / (out/G) and only reads input channels of that
+/// group, so W is block-diagonal and only its blocks are stored in the weight list. Weight order: for each
+/// output channel, its in/G input weights (PyTorch's `Conv1d(in, out, 1, groups=G).weight` flattened), then
+/// the out biases when `bias` is set.
+class Conv1x1 {
+public:
+  Conv1x1() = default;
+  /// Throws std::runtime_error when a channel count is not positive or `groups` does not divide both.
+  Conv1x1(const int in_channels, const int out_channels, const bool _bias, const int groups = 1);
+
+  /// \brief Result of the last `process_` call, in its first `num_frames` columns.
+  Eigen::MatrixXf& GetOutput() { return _output; }
+  const Eigen::MatrixXf& GetOutput() const { return _output; }
+
+  /// \brief Sizes the output for blocks of up to `maxBufferSize` frames. Allocates.
+  void SetMaxBufferSize(const int maxBufferSize);
+
+  /// \brief Reads `get_num_weights()` values and advances `weights` past them.
+  void set_weights_(std::vector<float>::iterator& weights);
+
+  /// \brief Allocating convenience forms (not for the audio thread).
+  Eigen::MatrixXf process(const Eigen::MatrixXf& input) const { return process(input, (int)input.cols()); }
+  Eigen::MatrixXf process(const Eigen::MatrixXf& input, const int num_frames) const;
+
+  /// \brief Computes the first `num_frames` columns of GetOutput(); `num_frames` must not exceed the max
+  /// buffer size. Real-time safe.
+  void process_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
+
+  long get_out_channels() const { return _out_channels; }
+  long get_in_channels() const { return _in_channels; }
+  int get_groups() const { return _num_groups; }
+  bool has_bias() const { return _do_bias; }
+  /// \brief Number of values `set_weights_` consumes.
+  long get_num_weights() const;
+
+  /// \brief Weight count of a layer with this shape, without building it.
+  static long long count_weights(long long in_channels, long long out_channels, bool bias, long long groups);
+
+protected:
+  /// Dense (out x in) weights; entries off the group blocks stay zero.
+  Eigen::MatrixXf _weight;
+  Eigen::VectorXf _bias;
+  int _num_groups = 1;
+
+private:
+  /// `out = W * in (+ b)` for `num_frames` columns into `out` (which may be a temporary).
+  void apply(const Eigen::Ref<const Eigen::MatrixXf>& input, Eigen::Ref<Eigen::MatrixXf> out,
+             int num_frames) const;
+
+  long _in_channels = 0;
+  long _out_channels = 0;
+  bool _do_bias = false;
+  bool _is_depthwise = false;
+  Eigen::MatrixXf _output;
+};
+
+/// \brief Throws std::runtime_error unless both channel counts are positive and divisible by `groups`.
+void check_conv_groups(long in_channels, long out_channels, long groups);
+
+} // namespace nam

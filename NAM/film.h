@@ -1,0 +1,70 @@
+#pragma once
+/// \file film.h
+/// \brief `nam::FiLM`: feature-wise linear modulation of a signal by a condition.
+
+#include <stdexcept>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "dsp.h"
+
+namespace nam {
+
+/// \brief Scales (and, with `shift`, offsets) each row of a signal by values computed from the condition:
+/// `q = W c + b`; `out = s * q[0:D] + q[D:2D]` with shift, `out = s * q` without (elementwise).
+///
+/// The weights are those of a Conv1x1 from the condition to `(shift ? 2 : 1) * input_dim` rows with bias.
+class FiLM {
+public:
+  FiLM(const int condition_dim, const int input_dim, const bool shift, const int groups = 1) :
+      _film(condition_dim, (shift ? 2 : 1) * input_dim, true, groups),
+      _input_dim(input_dim),
+      _shift(shift) {}
+
+  /// \brief Weight count of a FiLM with this shape, without building it.
+  static long long count_weights(long long condition_dim, long long input_dim, bool shift, long long groups) {
+    return Conv1x1::count_weights(condition_dim, (shift ? 2 : 1) * input_dim, true, groups);
+  }
+
+  void SetMaxBufferSize(const int maxBufferSize) {
+    _film.SetMaxBufferSize(maxBufferSize);
+    _output.setZero(_input_dim, maxBufferSize);
+  }
+  void set_weights_(std::vector<float>::iterator& weights) { _film.set_weights_(weights); }
+
+  /// \brief Modulates the first `num_frames` columns of `input` into GetOutput().
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
+               const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
+    _film.process_(condition, num_frames);
+    _output.leftCols(num_frames) = input.leftCols(num_frames);
+    modulate(_output.leftCols(num_frames), num_frames);
+  }
+
+  /// \brief Modulates the first `num_frames` columns of `signal` in place.
+  template <class Signal>
+  void Process_(Signal&& signal, const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
+    _film.process_(condition, num_frames);
+    modulate(signal.leftCols(num_frames), num_frames);
+  }
+
+  Eigen::MatrixXf& GetOutput() { return _output; }
+  long get_condition_dim() const { return _film.get_in_channels(); }
+  long get_input_dim() const { return _input_dim; }
+
+private:
+  template <class Signal>
+  void modulate(Signal&& signal, const int num_frames) {
+    const auto& q = _film.GetOutput();
+    signal.array() *= q.topLeftCorner(_input_dim, num_frames).array();
+    if (_shift)
+      signal += q.block(_input_dim, 0, _input_dim, num_frames);
+  }
+
+  Conv1x1 _film;
+  long _input_dim;
+  bool _shift;
+  Eigen::MatrixXf _output;
+};
+
+} // namespace nam

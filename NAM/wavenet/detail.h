@@ -1,0 +1,143 @@
+#pragma once
+/// \file detail.h
+/// \brief The parts a WaveNet is made of: layers, layer arrays and the post-stack head.
+///
+/// Every signal is a column-major (channels x frames) matrix with one column per frame, sized for the max
+/// buffer size; only the first `num_frames` columns of a block are meaningful.
+
+#include <optional>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "../conv1d.h"
+#include "../dsp.h"
+#include "../film.h"
+#include "../gating_activations.h"
+#include "params.h"
+
+namespace nam {
+namespace wavenet {
+namespace detail {
+
+/// \brief One residual layer: dilated conv + input mixin, activation (plain, gated or blended), then the
+/// 1x1 back to the residual channels and the head output, with optional FiLMs in eight places.
+class Layer {
+public:
+  /// Throws std::runtime_error for inconsistent shapes (bottleneck without layer1x1, a post-head-1x1 FiLM
+  /// without head1x1, groups that do not divide).
+  explicit Layer(const LayerParams& params);
+
+  /// \brief Values `set_weights_` consumes for a layer of this shape.
+  static long long count_weights(const LayerParams& params);
+
+  void SetMaxBufferSize(const int maxBufferSize);
+  void set_weights_(std::vector<float>::iterator& weights);
+
+  /// \brief Processes `num_frames` frames of the layer input (C rows) with the condition (condition_size
+  /// rows). Results: GetOutputNextLayer() (C rows) and GetOutputHead() (head width rows).
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
+               const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames);
+
+  Eigen::MatrixXf& GetOutputNextLayer() { return _output_next_layer; }
+  Eigen::MatrixXf& GetOutputHead() { return _head1x1 ? _head1x1->GetOutput() : activation_output(); }
+
+  /// \brief Past frames the dilated conv reads: (kernel_size - 1) * dilation.
+  long get_receptive_field() const {
+    return static_cast<long>(_conv.get_kernel_size() - 1) * _conv.get_dilation();
+  }
+  Conv1D& conv() { return _conv; }
+
+private:
+  Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? _z : _activation; }
+
+  GatingMode _gating_mode;
+  Conv1D _conv;
+  Conv1x1 _input_mixin;
+  std::optional<Conv1x1> _layer1x1;
+  std::optional<Conv1x1> _head1x1;
+  activations::Activation::Ptr _primary;
+  std::optional<gating_activations::GatingActivation> _gating;
+  std::optional<gating_activations::BlendingActivation> _blending;
+  std::optional<FiLM> _conv_pre_film;
+  std::optional<FiLM> _conv_post_film;
+  std::optional<FiLM> _input_mixin_pre_film;
+  std::optional<FiLM> _input_mixin_post_film;
+  std::optional<FiLM> _activation_pre_film;
+  std::optional<FiLM> _activation_post_film;
+  std::optional<FiLM> _layer1x1_post_film;
+  std::optional<FiLM> _head1x1_post_film;
+  Eigen::MatrixXf _z;          // conv + mixin (doubled width); the activation in place when not gated
+  Eigen::MatrixXf _activation; // gated/blended activation (bottleneck rows)
+  Eigen::MatrixXf _output_next_layer;
+};
+
+/// \brief A rechannel, a stack of layers sharing one condition, and the head rechannel that turns the sum of
+/// their head outputs (plus the previous array's head output) into this array's head output.
+class LayerArray {
+public:
+  explicit LayerArray(const LayerArrayParams& params);
+
+  static long long count_weights(const LayerArrayParams& params);
+
+  void SetMaxBufferSize(const int maxBufferSize);
+  void set_weights_(std::vector<float>::iterator& weights);
+
+  /// \brief `head_input` is the previous array's head output, or nullptr for the first array.
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& layer_inputs,
+               const Eigen::Ref<const Eigen::MatrixXf>& condition, const Eigen::MatrixXf* head_input,
+               const int num_frames);
+
+  /// \brief Residual output of the last layer (channels rows).
+  Eigen::MatrixXf& GetOutputNextLayer() { return _layers.back().GetOutputNextLayer(); }
+  /// \brief Head rechannel output (head_size rows).
+  Eigen::MatrixXf& GetOutputHead() { return _head_rechannel.GetOutput(); }
+
+  /// \brief Past frames this array reads: its layers' plus its head rechannel's.
+  long get_receptive_field() const;
+
+  /// \brief Calls `f(conv)` for every Conv1D (they hold all of the array's state).
+  template <class F>
+  void for_each_conv(F&& f) {
+    for (auto& layer : _layers)
+      f(layer.conv());
+    f(_head_rechannel);
+  }
+
+private:
+  Conv1x1 _rechannel;
+  std::vector<Layer> _layers;
+  Conv1D _head_rechannel;
+  Eigen::MatrixXf _head_sum;
+};
+
+/// \brief Post-stack head: `activation -> conv` repeated once per kernel size (dilation 1, with bias).
+class Head {
+public:
+  explicit Head(const HeadParams& params);
+
+  static long long count_weights(const HeadParams& params);
+
+  void SetMaxBufferSize(const int maxBufferSize);
+  void set_weights_(std::vector<float>::iterator& weights);
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
+  Eigen::MatrixXf& GetOutput() { return _convs.back().GetOutput(); }
+
+  /// \brief 1 + sum of (kernel_size - 1).
+  long receptive_field() const;
+
+  template <class F>
+  void for_each_conv(F&& f) {
+    for (auto& conv : _convs)
+      f(conv);
+  }
+
+private:
+  activations::Activation::Ptr _activation;
+  std::vector<Conv1D> _convs;
+  std::vector<Eigen::MatrixXf> _activated; // the input of each conv, after the activation
+};
+
+} // namespace detail
+} // namespace wavenet
+} // namespace nam

@@ -1,0 +1,171 @@
+#pragma once
+/// \file params.h
+/// \brief The shape of a WaveNet, as read from its config: per layer, per layer array and post-stack head.
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../activations.h"
+
+namespace nam {
+namespace wavenet {
+
+/// \brief How a layer combines the two halves of its doubled convolution output (or does not double it).
+enum class GatingMode { NONE, GATED, BLENDED };
+
+/// \brief The legacy `gated` flag as a GatingMode.
+inline GatingMode gating_mode_from_bool(bool gated) {
+  return gated ? GatingMode::GATED : GatingMode::NONE;
+}
+
+/// \brief Optional 1x1 convolution from a layer's activation to its head output.
+struct Head1x1Params {
+  Head1x1Params(bool active_, int out_channels_, int groups_) :
+      active(active_),
+      out_channels(out_channels_),
+      groups(groups_) {}
+  bool active;
+  int out_channels;
+  int groups;
+};
+
+/// \brief The 1x1 convolution from a layer's activation back to its residual channels.
+struct Layer1x1Params {
+  Layer1x1Params(bool active_, int groups_) : active(active_), groups(groups_) {}
+  bool active;
+  int groups;
+};
+
+/// \brief One FiLM placement: whether it exists, whether it also shifts, and its groups.
+struct _FiLMParams {
+  _FiLMParams(bool active_, bool shift_, int groups_ = 1) : active(active_), shift(shift_), groups(groups_) {}
+  bool active;
+  bool shift;
+  int groups;
+};
+
+/// \brief Everything one layer needs to be built.
+struct LayerParams {
+  LayerParams(const int condition_size_, const int channels_, const int bottleneck_, const int kernel_size_,
+              const int dilation_, const activations::ActivationConfig& activation_config_,
+              const GatingMode gating_mode_, const int groups_input_, const int groups_input_mixin_,
+              const Layer1x1Params& layer1x1_params_, const Head1x1Params& head1x1_params_,
+              const activations::ActivationConfig& secondary_activation_config_,
+              const _FiLMParams& conv_pre_film_params_, const _FiLMParams& conv_post_film_params_,
+              const _FiLMParams& input_mixin_pre_film_params_,
+              const _FiLMParams& input_mixin_post_film_params_,
+              const _FiLMParams& activation_pre_film_params_, const _FiLMParams& activation_post_film_params_,
+              const _FiLMParams& _layer1x1_post_film_params_, const _FiLMParams& head1x1_post_film_params_) :
+      condition_size(condition_size_),
+      channels(channels_),
+      bottleneck(bottleneck_),
+      kernel_size(kernel_size_),
+      dilation(dilation_),
+      activation_config(activation_config_),
+      gating_mode(gating_mode_),
+      groups_input(groups_input_),
+      groups_input_mixin(groups_input_mixin_),
+      layer1x1_params(layer1x1_params_),
+      head1x1_params(head1x1_params_),
+      secondary_activation_config(secondary_activation_config_),
+      conv_pre_film_params(conv_pre_film_params_),
+      conv_post_film_params(conv_post_film_params_),
+      input_mixin_pre_film_params(input_mixin_pre_film_params_),
+      input_mixin_post_film_params(input_mixin_post_film_params_),
+      activation_pre_film_params(activation_pre_film_params_),
+      activation_post_film_params(activation_post_film_params_),
+      _layer1x1_post_film_params(_layer1x1_post_film_params_),
+      head1x1_post_film_params(head1x1_post_film_params_) {}
+
+  int condition_size;
+  int channels;   ///< residual width C
+  int bottleneck; ///< activation width B
+  int kernel_size;
+  int dilation;
+  activations::ActivationConfig activation_config;
+  GatingMode gating_mode;
+  int groups_input;
+  int groups_input_mixin;
+  Layer1x1Params layer1x1_params;
+  Head1x1Params head1x1_params;
+  activations::ActivationConfig secondary_activation_config; ///< used by gated and blended layers only
+  _FiLMParams conv_pre_film_params;
+  _FiLMParams conv_post_film_params;
+  _FiLMParams input_mixin_pre_film_params;
+  _FiLMParams input_mixin_post_film_params;
+  _FiLMParams activation_pre_film_params;
+  _FiLMParams activation_post_film_params;
+  _FiLMParams _layer1x1_post_film_params;
+  _FiLMParams head1x1_post_film_params;
+
+  /// \brief Rows of the convolution and input-mixin outputs: 2B for gated and blended layers, else B.
+  int doubled_width() const { return gating_mode == GatingMode::NONE ? bottleneck : 2 * bottleneck; }
+  /// \brief Rows this layer adds to its array's head accumulator.
+  int head_width() const { return head1x1_params.active ? head1x1_params.out_channels : bottleneck; }
+};
+
+/// \brief Everything one layer array needs to be built. Per-layer lists all have one entry per layer.
+class LayerArrayParams {
+public:
+  /// Throws std::invalid_argument when the lists are empty or their lengths disagree, or when
+  /// head_kernel_size < 1.
+  LayerArrayParams(
+      const int input_size_, const int condition_size_, const int head_size_, const int head_dilation_,
+      const int head_kernel_size_, const int channels_, const int bottleneck_,
+      const std::vector<int>&& kernel_sizes_, const std::vector<int>&& dilations_,
+      const std::vector<activations::ActivationConfig>&& activation_configs_,
+      const std::vector<GatingMode>&& gating_modes_, const bool head_bias_, const int groups_input,
+      const int groups_input_mixin_, const Layer1x1Params& layer1x1_params_,
+      const Head1x1Params& head1x1_params_,
+      const std::vector<activations::ActivationConfig>&& secondary_activation_configs_,
+      const _FiLMParams& conv_pre_film_params_, const _FiLMParams& conv_post_film_params_,
+      const _FiLMParams& input_mixin_pre_film_params_, const _FiLMParams& input_mixin_post_film_params_,
+      const _FiLMParams& activation_pre_film_params_, const _FiLMParams& activation_post_film_params_,
+      const _FiLMParams& _layer1x1_post_film_params_, const _FiLMParams& head1x1_post_film_params_);
+
+  int input_size;
+  int condition_size;
+  int head_size;
+  int head_dilation;
+  int head_kernel_size;
+  int channels;
+  int bottleneck;
+  std::vector<int> kernel_sizes;
+  std::vector<int> dilations;
+  std::vector<activations::ActivationConfig> activation_configs;
+  std::vector<GatingMode> gating_modes;
+  bool head_bias;
+  int groups_input;
+  int groups_input_mixin;
+  Layer1x1Params layer1x1_params;
+  Head1x1Params head1x1_params;
+  std::vector<activations::ActivationConfig> secondary_activation_configs;
+  _FiLMParams conv_pre_film_params;
+  _FiLMParams conv_post_film_params;
+  _FiLMParams input_mixin_pre_film_params;
+  _FiLMParams input_mixin_post_film_params;
+  _FiLMParams activation_pre_film_params;
+  _FiLMParams activation_post_film_params;
+  _FiLMParams _layer1x1_post_film_params;
+  _FiLMParams head1x1_post_film_params;
+
+  int num_layers() const { return static_cast<int>(dilations.size()); }
+  /// \brief The parameters of layer `l`.
+  LayerParams layer(int l) const;
+  /// \brief Input rows of the head rechannel: head1x1.out_channels when head1x1 is active, else bottleneck.
+  int head_input_size() const { return head1x1_params.active ? head1x1_params.out_channels : bottleneck; }
+};
+
+/// \brief The optional convolutions after the last layer array ("post-stack head").
+struct HeadParams {
+  int in_channels;  ///< the last array's head size
+  int channels;     ///< width between the convolutions
+  int out_channels; ///< the model's output channels
+  std::vector<int> kernel_sizes;
+  activations::ActivationConfig activation_config; ///< applied before every convolution
+};
+
+} // namespace wavenet
+} // namespace nam
