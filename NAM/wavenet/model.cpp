@@ -901,8 +901,8 @@ std::unique_ptr<DSP> WaveNetConfig::create(std::vector<float> weights, double sa
 }
 
 std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, const double sampleRate) {
-  if (slimmable::is_slimmable_config(config))
-    return slimmable::create_config(config, sampleRate);
+  if (slimmable_wavenet::is_slimmable_config(config))
+    return slimmable_wavenet::create_config(config, sampleRate);
   if (a2_fast::is_a2_shape(config, nullptr))
     return a2_fast::create_a2_fast_config(config, sampleRate);
   return std::make_unique<WaveNetConfig>(parse_config_json(config, sampleRate));

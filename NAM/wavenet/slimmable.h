@@ -3,20 +3,75 @@
 /// \brief SlimmableWavenet: a WaveNet whose layer arrays can run with fewer channels.
 
 #include <memory>
+#include <vector>
 
+#include "../dsp.h"
 #include "../json.h"
 #include "../model_config.h"
+#include "../model_handoff.h"
+#include "../slimmable.h"
+#include "params.h"
 
 namespace nam {
-namespace wavenet {
-namespace slimmable {
+namespace slimmable_wavenet {
 
-/// \brief True when some layer array has a `slimmable` object (such configs are built as SlimmableWavenet).
+/// \brief A WaveNet whose slimmable layer arrays (`"slimmable": {"method": "slice_channels_uniform"}`) can be
+/// narrowed to any of their `allowed_channels`. A narrowed model is an ordinary WaveNet whose weights are
+/// the leading sub-blocks of the full weights.
+///
+/// Thread safety: `SetSlimmableSize` may run on a control thread while `process` runs on the audio thread;
+/// the new model is built and prewarmed on the control thread and swapped in at the start of a block.
+class SlimmableWavenet : public DSP, public SlimmableModel {
+public:
+  /// \param per_array_allowed_channels ascending widths per array (empty: the array is not slimmable).
+  /// \param condition_dsp_json the nested condition model (null if none), rebuilt for each width.
+  SlimmableWavenet(std::vector<wavenet::LayerArrayParams> original_params,
+                   std::vector<std::vector<int>> per_array_allowed_channels, int in_channels,
+                   float head_scale, bool with_head, nlohmann::json condition_dsp_json,
+                   std::vector<float> full_weights, double expected_sample_rate);
+  ~SlimmableWavenet() override;
+
+  void process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) override;
+  void prewarm() override;
+  void Reset(const double sampleRate, const int maxBufferSize) override;
+  void SetPrewarmOnReset(const bool prewarmOnReset) override;
+  /// \brief Array a gets allowed_a[min(floor(val * n_a), n_a - 1)] channels (val is clamped to [0, 1]).
+  /// Throws std::runtime_error when the model cannot be narrowed (grouped convolutions, head kernel > 1).
+  void SetSlimmableSize(const double val) override;
+  std::vector<double> GetSlimmableSizeBreakpoints() const override;
+
+protected:
+  int GetPrewarmSamples() override { return 0; }
+
+private:
+  std::unique_ptr<DSP> build(const std::vector<int>& channels) const;
+  std::vector<int> widths_for(double val) const;
+  void take_pending_model();
+
+  std::vector<wavenet::LayerArrayParams> _original_params;
+  std::vector<std::vector<int>> _per_array_allowed_channels;
+  int _in_channels;
+  float _head_scale;
+  bool _with_head;
+  nlohmann::json _condition_dsp_json;
+  std::vector<float> _full_weights;
+  double _file_sample_rate;
+
+  bool _have_reset = false;
+  double _reset_sample_rate = 0.0;
+  int _reset_max_buffer_size = 0;
+
+  std::unique_ptr<DSP> _active_model; // used by the audio thread
+  ModelHandoff<DSP> _handoff;
+  std::vector<int> _selected_channels; // widths of the model that is or is about to become active
+};
+
+/// \brief True when some layer array has a `slimmable` object with a method; throws std::runtime_error for
+/// a method other than "slice_channels_uniform".
 bool is_slimmable_config(const nlohmann::json& config);
 
 /// \brief Parses a slimmable WaveNet config.
 std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double sampleRate);
 
-} // namespace slimmable
-} // namespace wavenet
+} // namespace slimmable_wavenet
 } // namespace nam
