@@ -28,6 +28,9 @@ public:
   /// without head1x1, groups that do not divide).
   explicit Layer(const LayerParams& params);
 
+  /// \brief Throws what the constructor would throw for these parameters, without allocating.
+  static void check(const LayerParams& params);
+
   /// \brief Values `set_weights_` consumes for a layer of this shape.
   static long long count_weights(const LayerParams& params);
 

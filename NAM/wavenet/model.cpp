@@ -128,11 +128,7 @@ Layer::Layer(const LayerParams& p) :
     _conv(p.channels, p.doubled_width(), p.kernel_size, true, p.dilation, p.groups_input),
     _input_mixin(p.condition_size, p.doubled_width(), false, p.groups_input_mixin),
     _primary(make_activation(p.activation_config)) {
-  if (!p.layer1x1_params.active && p.bottleneck != p.channels)
-    throw std::invalid_argument("When layer1x1.active is false, bottleneck (" + std::to_string(p.bottleneck) +
-                                ") must equal channels (" + std::to_string(p.channels) + ")");
-  if (p.head1x1_post_film_params.active && !p.head1x1_params.active)
-    throw std::invalid_argument("Do not use post-head 1x1 FiLM if there is no head 1x1");
+  check(p);
   if (p.layer1x1_params.active)
     _layer1x1.emplace(p.bottleneck, p.channels, true, p.layer1x1_params.groups);
   if (p.head1x1_params.active)
@@ -150,6 +146,34 @@ Layer::Layer(const LayerParams& p) :
   _activation_post_film = make_film(p.activation_post_film_params, p.condition_size, p.bottleneck);
   _layer1x1_post_film = make_film(p._layer1x1_post_film_params, p.condition_size, p.channels);
   _head1x1_post_film = make_film(p.head1x1_post_film_params, p.condition_size, p.head_width());
+}
+
+void Layer::check(const LayerParams& p) {
+  if (!p.layer1x1_params.active && p.bottleneck != p.channels)
+    throw std::invalid_argument("When layer1x1.active is false, bottleneck (" + std::to_string(p.bottleneck) +
+                                ") must equal channels (" + std::to_string(p.channels) + ")");
+  if (p.head1x1_post_film_params.active && !p.head1x1_params.active)
+    throw std::invalid_argument("Do not use post-head 1x1 FiLM if there is no head 1x1");
+  if (p.gating_mode != GatingMode::NONE && p.bottleneck <= 0)
+    throw std::invalid_argument("GatingActivation: number of input channels must be positive");
+  const int z = p.doubled_width();
+  check_conv_groups(p.channels, z, p.groups_input);
+  check_conv_groups(p.condition_size, z, p.groups_input_mixin);
+  if (p.layer1x1_params.active)
+    check_conv_groups(p.bottleneck, p.channels, p.layer1x1_params.groups);
+  if (p.head1x1_params.active)
+    check_conv_groups(p.bottleneck, p.head1x1_params.out_channels, p.head1x1_params.groups);
+  const std::pair<const _FiLMParams*, int> films[] = {{&p.conv_pre_film_params, p.channels},
+                                                      {&p.conv_post_film_params, z},
+                                                      {&p.input_mixin_pre_film_params, p.condition_size},
+                                                      {&p.input_mixin_post_film_params, z},
+                                                      {&p.activation_pre_film_params, z},
+                                                      {&p.activation_post_film_params, p.bottleneck},
+                                                      {&p._layer1x1_post_film_params, p.channels},
+                                                      {&p.head1x1_post_film_params, p.head_width()}};
+  for (const auto& [film, dim] : films)
+    if (film->active)
+      check_conv_groups(p.condition_size, (film->shift ? 2 : 1) * dim, film->groups);
 }
 
 long long Layer::count_weights(const LayerParams& p) {
@@ -466,6 +490,9 @@ WaveNet::WaveNet(const int in_channels, const std::vector<LayerArrayParams>& lay
             std::to_string(previous_head) + ")");
     }
   }
+  for (const auto& params : layer_array_params)
+    for (int l = 0; l < params.num_layers(); ++l)
+      detail::Layer::check(params.layer(l));
   // Shapes are consistent: check the weight count before allocating anything sized by them.
   _num_weights = count_weights(layer_array_params, head_params);
   check_weight_count(weights, _num_weights);

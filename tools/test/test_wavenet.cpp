@@ -1,0 +1,430 @@
+// WaveNet behaviour beyond the reference outputs: block-size independence, Reset, real-time safety,
+// prewarm lengths, weight-count and config errors, the A2 detector and slimmable WaveNets.
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "NAM/get_dsp.h"
+#include "NAM/slimmable.h"
+#include "NAM/wavenet/a2_fast.h"
+#include "NAM/wavenet/model.h"
+#include "allocation_tracking.h"
+#include "reference.h"
+
+namespace {
+
+std::filesystem::path upstream_model(const std::string& name) {
+  return nam_test::reference_dir() / ".." / "upstream" / "example_models" / name;
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  return nlohmann::json::parse(file);
+}
+
+// Loads an upstream example model as JSON, skipping the test when the shared data is not there.
+#define LOAD_UPSTREAM_OR_SKIP(var, name)                                                                     \
+  const std::filesystem::path var##_path = upstream_model(name);                                             \
+  if (!std::filesystem::exists(var##_path))                                                                  \
+    GTEST_SKIP() << "missing " << var##_path;                                                                \
+  nlohmann::json var = read_json(var##_path)
+
+std::vector<float> test_signal(const int frames) {
+  std::vector<float> x(frames);
+  for (int t = 0; t < frames; ++t)
+    x[t] = 0.5f * std::sin(0.013f * t) + 0.2f * std::sin(0.31f * t);
+  return x;
+}
+
+// Processes `input` (copied to every input channel) in consecutive blocks whose sizes cycle through `blocks`.
+std::vector<float> render_blocks(nam::DSP& model, const std::vector<float>& input,
+                                 const std::vector<int>& blocks) {
+  const int frames = static_cast<int>(input.size());
+  std::vector<std::vector<NAM_SAMPLE>> in(model.NumInputChannels(),
+                                          std::vector<NAM_SAMPLE>(input.begin(), input.end()));
+  std::vector<std::vector<NAM_SAMPLE>> out(model.NumOutputChannels(), std::vector<NAM_SAMPLE>(frames));
+  std::vector<NAM_SAMPLE*> in_ptrs(in.size()), out_ptrs(out.size());
+  int t = 0;
+  for (size_t b = 0; t < frames; ++b) {
+    const int n = std::min(blocks[b % blocks.size()], frames - t);
+    for (size_t c = 0; c < in.size(); ++c)
+      in_ptrs[c] = in[c].data() + t;
+    for (size_t c = 0; c < out.size(); ++c)
+      out_ptrs[c] = out[c].data() + t;
+    model.process(in_ptrs.data(), out_ptrs.data(), n);
+    t += n;
+  }
+  std::vector<float> flat;
+  for (const auto& channel : out)
+    flat.insert(flat.end(), channel.begin(), channel.end());
+  return flat;
+}
+
+std::string load_error(const nlohmann::json& model) {
+  try {
+    nam::get_dsp(model);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* const kExampleWaveNets[] = {"wavenet.nam", "wavenet_condition_dsp.nam", "wavenet_a2_max.nam",
+                                        "wavenet_a1_standard.nam", "slimmable_wavenet.nam"};
+
+TEST(WaveNet, BlockSizeDoesNotChangeTheOutput) {
+  for (const char* name : kExampleWaveNets) {
+    LOAD_UPSTREAM_OR_SKIP(model_json, name);
+    const std::vector<float> input = test_signal(3000);
+    auto reference = nam::get_dsp(model_json);
+    reference->Reset(48000, 1);
+    const std::vector<float> sample_by_sample = render_blocks(*reference, input, {1});
+    auto model = nam::get_dsp(model_json);
+    model->Reset(48000, 65);
+    const std::vector<float> irregular = render_blocks(*model, input, {65, 1, 7, 64, 33, 2});
+    EXPECT_LT(nam_test::max_abs_difference(sample_by_sample, irregular), 1e-5) << name;
+  }
+}
+
+TEST(WaveNet, BlocksLargerThanTheMaxBufferSizeAreProcessedInPieces) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet_a2_max.nam");
+  const std::vector<float> input = test_signal(2000);
+  auto small = nam::get_dsp(model_json);
+  small->Reset(48000, 16);
+  const std::vector<float> expected = render_blocks(*small, input, {16});
+  auto model = nam::get_dsp(model_json);
+  model->Reset(48000, 16);
+  std::vector<float> oversized;
+  {
+    nam_test::AllocationScope scope;
+    oversized = render_blocks(*model, input, {500});
+    // render_blocks allocates its own buffers; the check that matters is below.
+  }
+  EXPECT_LT(nam_test::max_abs_difference(expected, oversized), 1e-5);
+}
+
+TEST(WaveNet, ProcessDoesNotAllocate) {
+  if (!nam_test::AllocationScope::available())
+    GTEST_SKIP() << "allocation counting is not available in this build";
+  for (const char* name : kExampleWaveNets) {
+    LOAD_UPSTREAM_OR_SKIP(model_json, name);
+    auto model = nam::get_dsp(model_json);
+    model->Reset(48000, 64);
+    std::vector<NAM_SAMPLE> in(256, 0.1), out(256);
+    NAM_SAMPLE* in_ptr = in.data();
+    NAM_SAMPLE* out_ptr = out.data();
+    nam_test::AllocationScope scope;
+    model->process(&in_ptr, &out_ptr, 64);
+    model->process(&in_ptr, &out_ptr, 7);
+    model->process(&in_ptr, &out_ptr, 256); // larger than the max buffer size
+    EXPECT_EQ(scope.allocations(), 0) << name;
+    EXPECT_EQ(scope.deallocations(), 0) << name;
+  }
+}
+
+TEST(WaveNet, ResetReturnsToTheSameState) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet_condition_dsp.nam");
+  auto model = nam::get_dsp(model_json);
+  const std::vector<float> input = test_signal(1000);
+  model->Reset(48000, 64);
+  const std::vector<float> first = render_blocks(*model, input, {64});
+  model->Reset(48000, 64);
+  const std::vector<float> second = render_blocks(*model, input, {64});
+  EXPECT_LT(nam_test::max_abs_difference(first, second), 1e-6);
+}
+
+TEST(WaveNet, PrewarmSamplesFollowTheReceptiveField) {
+  const std::pair<const char*, int> expected[] = {{"wavenet.nam", 23},
+                                                  {"wavenet_condition_dsp.nam", 45},
+                                                  {"wavenet_a2_max.nam", 31},
+                                                  {"wavenet_a1_standard.nam", 4093}};
+  for (const auto& [name, samples] : expected) {
+    LOAD_UPSTREAM_OR_SKIP(model_json, name);
+    EXPECT_EQ(nam::get_dsp(model_json)->GetPrewarmSamples(), samples) << name;
+  }
+}
+
+TEST(WaveNet, WeightCountErrors) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet.nam");
+  ASSERT_EQ(model_json["weights"].size(), 131u);
+  nlohmann::json short_model = model_json;
+  short_model["weights"].erase(short_model["weights"].size() - 1);
+  EXPECT_NE(
+      load_error(short_model).find("Weight mismatch: provided 130 weights, but the model expects more."),
+      std::string::npos)
+      << load_error(short_model);
+  nlohmann::json long_model = model_json;
+  long_model["weights"].push_back(123.456);
+  EXPECT_NE(load_error(long_model).find("Weight mismatch: assigned 132 weights, but 132 were provided."),
+            std::string::npos)
+      << load_error(long_model);
+}
+
+struct ConfigEdit {
+  const char* name;
+  std::function<void(nlohmann::json& config)> edit;
+  const char* expected_message;
+};
+
+class WaveNetConfigErrors : public testing::TestWithParam<ConfigEdit> {};
+
+TEST_P(WaveNetConfigErrors, AreReportedClearly) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet.nam");
+  GetParam().edit(model_json["config"]);
+  const std::string message = load_error(model_json);
+  EXPECT_NE(message.find(GetParam().expected_message), std::string::npos) << "got: " << message;
+}
+
+nlohmann::json& array0(nlohmann::json& config) {
+  return config["layers"][0];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Edits, WaveNetConfigErrors,
+    testing::Values(
+        ConfigEdit{"NoLayerArrays", [](nlohmann::json& c) { c["layers"] = nlohmann::json::array(); },
+                   "WaveNet config requires at least one layer array"},
+        ConfigEdit{"MissingChannels", [](nlohmann::json& c) { array0(c).erase("channels"); },
+                   "config.layers[0].channels: required key is missing"},
+        ConfigEdit{"ZeroChannels", [](nlohmann::json& c) { array0(c)["channels"] = 0; },
+                   "config.layers[0].channels"},
+        ConfigEdit{"HugeChannels", [](nlohmann::json& c) { array0(c)["channels"] = 1000000000; },
+                   "config.layers[0].channels"},
+        ConfigEdit{"HugeDilation",
+                   [](nlohmann::json& c) {
+                     array0(c)["dilations"] = {1, 1 << 30};
+                   },
+                   "config.layers[0].dilations[1]"},
+        ConfigEdit{"NegativeDilation",
+                   [](nlohmann::json& c) {
+                     array0(c)["dilations"] = {1, -2};
+                   },
+                   "config.layers[0].dilations[1]"},
+        ConfigEdit{"KernelSizeZero", [](nlohmann::json& c) { array0(c)["kernel_size"] = 0; },
+                   "config.layers[0].kernel_size"},
+        ConfigEdit{"BothKernelForms",
+                   [](nlohmann::json& c) {
+                     array0(c)["kernel_sizes"] = {3, 3};
+                   },
+                   "Layer array 0: only one of kernel_size (int) or kernel_sizes (array) may be provided"},
+        ConfigEdit{"KernelSizesLength",
+                   [](nlohmann::json& c) {
+                     array0(c).erase("kernel_size");
+                     array0(c)["kernel_sizes"] = {3};
+                   },
+                   "Layer array 0: kernel_sizes array size (1) must match dilations size (2)"},
+        ConfigEdit{"NoKernelSize", [](nlohmann::json& c) { array0(c).erase("kernel_size"); },
+                   "Layer array 0: either kernel_size (int) or kernel_sizes (array) must be provided"},
+        ConfigEdit{"ActivationListLength", [](nlohmann::json& c) { array0(c)["activation"] = {"Tanh"}; },
+                   "Layer array 0: activation array size (1) must match dilations size (2)"},
+        ConfigEdit{"UnknownActivation", [](nlohmann::json& c) { array0(c)["activation"] = "Wobble"; },
+                   "Wobble"},
+        ConfigEdit{"UnknownGatingMode", [](nlohmann::json& c) { array0(c)["gating_mode"] = "sometimes"; },
+                   "Invalid gating_mode: sometimes"},
+        ConfigEdit{"GatingListLength", [](nlohmann::json& c) { array0(c)["gating_mode"] = {"gated"}; },
+                   "Layer array 0: gating_mode array size (1) must match dilations size (2)"},
+        ConfigEdit{"SecondaryListTooShort",
+                   [](nlohmann::json& c) {
+                     array0(c)["gating_mode"] = {"gated", "gated"};
+                     array0(c)["secondary_activation"] = {"Sigmoid"};
+                   },
+                   "Layer array 0: secondary_activation array size must be at least 2"},
+        ConfigEdit{"BottleneckWithoutLayer1x1",
+                   [](nlohmann::json& c) {
+                     array0(c)["bottleneck"] = 2;
+                     array0(c)["layer1x1"] = {{"active", false}, {"groups", 1}};
+                   },
+                   "When layer1x1.active is false, bottleneck (2) must equal channels (3)"},
+        ConfigEdit{"FilmAfterInactiveLayer1x1",
+                   [](nlohmann::json& c) {
+                     array0(c)["layer1x1"] = {{"active", false}, {"groups", 1}};
+                     array0(c)["layer1x1_post_film"] = nlohmann::json::object();
+                   },
+                   "Layer array 0: layer1x1_post_film cannot be active when layer1x1.active is false"},
+        ConfigEdit{"FilmAfterInactiveHead1x1",
+                   [](nlohmann::json& c) { array0(c)["head1x1_post_film"] = nlohmann::json::object(); },
+                   "Do not use post-head 1x1 FiLM if there is no head 1x1"},
+        ConfigEdit{"GroupsDoNotDivide", [](nlohmann::json& c) { array0(c)["groups_input"] = 2; },
+                   "must be divisible by numGroups (2)"},
+        ConfigEdit{"FilmNotAnObject", [](nlohmann::json& c) { array0(c)["conv_pre_film"] = true; },
+                   "config.layers[0].conv_pre_film"},
+        ConfigEdit{"HeadNotAnObject", [](nlohmann::json& c) { array0(c)["head"] = 3; },
+                   "Layer array 0: 'head' must be a JSON object"},
+        ConfigEdit{"NoHeadSize", [](nlohmann::json& c) { array0(c).erase("head_size"); },
+                   "Layer array 0: expected 'head' object with out_channels, kernel_size, and bias"},
+        ConfigEdit{"ChainMismatch", [](nlohmann::json& c) { c["layers"][1]["channels"] = 3; },
+                   "channels of layer 1 (3) doesn't match head_size of preceding layer (2"},
+        ConfigEdit{"InputSizeMismatch", [](nlohmann::json& c) { c["layers"][1]["input_size"] = 2; },
+                   "input_size (2)"},
+        ConfigEdit{"ConditionSizeMismatch", [](nlohmann::json& c) { array0(c)["condition_size"] = 2; },
+                   "condition_size (2)"},
+        ConfigEdit{"HeadScaleNotANumber", [](nlohmann::json& c) { c["head_scale"] = "loud"; },
+                   "config.head_scale"},
+        ConfigEdit{"EmptyPostStackHead",
+                   [](nlohmann::json& c) {
+                     c["head"] = {{"channels", 4},
+                                  {"out_channels", 1},
+                                  {"kernel_sizes", nlohmann::json::array()},
+                                  {"activation", "Tanh"}};
+                   },
+                   "WaveNet config: head.kernel_sizes must be non-empty"},
+        ConfigEdit{"PostStackHeadInChannels",
+                   [](nlohmann::json& c) {
+                     c["head"] = {{"in_channels", 5},
+                                  {"channels", 4},
+                                  {"out_channels", 1},
+                                  {"kernel_sizes", {1}},
+                                  {"activation", "Tanh"}};
+                   },
+                   "WaveNet config: head.in_channels (5) must equal last layer's head_size (1)"},
+        ConfigEdit{"UnsupportedSlimmableMethod",
+                   [](nlohmann::json& c) {
+                     array0(c)["slimmable"] = {{"method", "prune_randomly"}};
+                   },
+                   "SlimmableWavenet: unsupported slimmable method 'prune_randomly'"}),
+    [](const testing::TestParamInfo<ConfigEdit>& info) { return std::string(info.param.name); });
+
+TEST(WaveNet, ConditionModelSampleRateMustMatch) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet_condition_dsp.nam");
+  model_json["config"]["condition_dsp"]["sample_rate"] = 44100;
+  EXPECT_NE(load_error(model_json)
+                .find("Condition DSP expected sample rate (44100) doesn't match WaveNet expected "
+                      "sample rate (48000"),
+            std::string::npos)
+      << load_error(model_json);
+}
+
+TEST(WaveNet, MultichannelWithPostStackHead) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet.nam");
+  nlohmann::json& config = model_json["config"];
+  config["in_channels"] = 2;
+  config["layers"][0]["input_size"] = 2;
+  config["layers"][0]["condition_size"] = 2;
+  config["layers"][1]["condition_size"] = 2;
+  config["head"] = {{"channels", 4}, {"out_channels", 3}, {"kernel_sizes", {3, 2}}, {"activation", "ReLU"}};
+  nlohmann::json& weights = model_json["weights"];
+  // Extra rechannel column (3) and mixin columns (2 layers x 3, then 2), then the head: (4x1x3 + 4) + (3x4x2
+  // + 3).
+  const size_t needed = 131 + 3 + 3 + 3 + 2 + (12 + 4) + (24 + 3);
+  while (weights.size() < needed)
+    weights.push_back(0.01 * static_cast<double>(weights.size() % 17) - 0.08);
+  auto model = nam::get_dsp(model_json);
+  ASSERT_EQ(model->NumInputChannels(), 2);
+  ASSERT_EQ(model->NumOutputChannels(), 3);
+  EXPECT_EQ(model->GetPrewarmSamples(), 23 + 2 + 1);
+  const std::vector<float> input = test_signal(600);
+  model->Reset(48000, 64);
+  const std::vector<float> a = render_blocks(*model, input, {64});
+  model->Reset(48000, 64);
+  const std::vector<float> b = render_blocks(*model, input, {3, 61, 1});
+  EXPECT_LT(nam_test::max_abs_difference(a, b), 1e-5);
+  EXPECT_GT(std::abs(a[1800 - 1]), 0.0f); // third channel is not silent
+}
+
+nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
+  return container["config"]["submodels"][index]["model"];
+}
+
+TEST(WaveNetA2, DetectorAcceptsTheA2ShapesOnly) {
+  LOAD_UPSTREAM_OR_SKIP(a2, "A2.nam");
+  for (size_t i = 0; i < a2["config"]["submodels"].size(); ++i) {
+    nlohmann::json config = a2_submodel(a2, i)["config"];
+    int channels = 0;
+    ASSERT_TRUE(nam::wavenet::a2_fast::is_a2_shape(config, &channels)) << i;
+    EXPECT_TRUE(channels == 3 || channels == 8);
+    config["layers"][0]["conv_pre_film"] = nlohmann::json::object(); // inactive for the detector (quirk)
+    EXPECT_TRUE(nam::wavenet::a2_fast::is_a2_shape(config, nullptr));
+    nlohmann::json changed = config;
+    changed["layers"][0]["dilations"][3] = 18;
+    EXPECT_FALSE(nam::wavenet::a2_fast::is_a2_shape(changed, nullptr));
+    changed = config;
+    changed["layers"][0]["gating_mode"] = "none"; // only the per-layer array form matches
+    EXPECT_FALSE(nam::wavenet::a2_fast::is_a2_shape(changed, nullptr));
+  }
+}
+
+TEST(WaveNetA2, WeightCountMessagesAreTheA2Ones) {
+  LOAD_UPSTREAM_OR_SKIP(a2, "A2.nam");
+  nlohmann::json model = a2_submodel(a2, 0);
+  model["weights"].push_back(0.5);
+  model["weights"].push_back(0.25);
+  EXPECT_EQ(load_error(model), "A2FastModel: weight stream has 2 trailing bytes");
+  model = a2_submodel(a2, 0);
+  model["weights"].erase(0);
+  EXPECT_EQ(load_error(model), "A2FastModel: weight stream exhausted");
+  model = a2_submodel(a2, 0);
+  model["config"]["layers"][0]["conv_pre_film"] = nlohmann::json::object();
+  EXPECT_NO_THROW(nam::get_dsp(model)); // the empty FiLM object is inactive on the A2 path
+}
+
+TEST(SlimmableWaveNet, BreakpointsAndSizes) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "slimmable_wavenet.nam");
+  auto model = nam::get_dsp(model_json);
+  auto* slimmable = dynamic_cast<nam::SlimmableModel*>(model.get());
+  ASSERT_NE(slimmable, nullptr);
+  const std::vector<double> breakpoints = slimmable->GetSlimmableSizeBreakpoints();
+  ASSERT_EQ(breakpoints.size(), 2u);
+  EXPECT_NEAR(breakpoints[0], 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(breakpoints[1], 2.0 / 3.0, 1e-12);
+
+  const std::vector<float> input = test_signal(2000);
+  model->Reset(48000, 64);
+  const std::vector<float> full = render_blocks(*model, input, {64});
+  slimmable->SetSlimmableSize(0.0);
+  model->Reset(48000, 64);
+  const std::vector<float> smallest = render_blocks(*model, input, {64});
+  slimmable->SetSlimmableSize(1.0);
+  model->Reset(48000, 64);
+  const std::vector<float> full_again = render_blocks(*model, input, {64});
+  EXPECT_GT(nam_test::max_abs_difference(full, smallest), 1e-3);   // a different model...
+  EXPECT_LT(nam_test::max_abs_difference(full, full_again), 1e-6); // ...and back
+}
+
+TEST(SlimmableWaveNet, SwitchingWhileProcessingNeverAllocatesOnTheAudioThread) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "slimmable_wavenet.nam");
+  auto model = nam::get_dsp(model_json);
+  auto* slimmable = dynamic_cast<nam::SlimmableModel*>(model.get());
+  ASSERT_NE(slimmable, nullptr);
+  model->Reset(48000, 64);
+  std::atomic<bool> done{false};
+  std::thread control([&] {
+    for (int i = 0; i < 200; ++i)
+      slimmable->SetSlimmableSize((i % 7) / 6.0);
+    done = true;
+  });
+  std::vector<NAM_SAMPLE> in(64), out(64);
+  NAM_SAMPLE* in_ptr = in.data();
+  NAM_SAMPLE* out_ptr = out.data();
+  long allocations = 0;
+  bool finite = true;
+  for (int block = 0; !done || block < 100; ++block) {
+    for (int t = 0; t < 64; ++t)
+      in[t] = 0.3 * std::sin(0.05 * (block * 64 + t));
+    nam_test::AllocationScope scope;
+    model->process(&in_ptr, &out_ptr, 64);
+    allocations += scope.allocations() + scope.deallocations();
+    for (const NAM_SAMPLE v : out)
+      finite = finite && std::isfinite(v);
+  }
+  control.join();
+  if (nam_test::AllocationScope::available())
+    EXPECT_EQ(allocations, 0);
+  EXPECT_TRUE(finite);
+}
+
+TEST(SlimmableWaveNet, InvalidAllowedChannels) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "slimmable_wavenet.nam");
+  nlohmann::json& slim = model_json["config"]["layers"][0]["slimmable"];
+  slim["kwargs"]["allowed_channels"] = {2, 1, 3};
+  EXPECT_EQ(load_error(model_json), "SlimmableWavenet: allowed_channels must be sorted ascending");
+  slim["kwargs"]["allowed_channels"] = {1, 2};
+  EXPECT_EQ(load_error(model_json),
+            "SlimmableWavenet: last allowed_channels entry must equal the full channel count for that array");
+}
+
+} // namespace
