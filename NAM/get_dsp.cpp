@@ -126,7 +126,11 @@ void verify_config_version(const std::string versionStr) {
 // Registry ==============================================================================================
 
 ConfigParserRegistry::ConfigParserRegistry() {
+  container::register_architecture(*this);
+  convnet::register_architecture(*this);
   linear::register_architecture(*this);
+  lstm::register_architecture(*this);
+  wavenet::register_architecture(*this);
 }
 
 ConfigParserRegistry& ConfigParserRegistry::instance() {

@@ -1,0 +1,96 @@
+# Command-line behaviour of loadmodel, benchmodel and render: exit statuses (0 success, 1 failed work,
+# 2 bad command line) and the messages that explain them. Each test runs one command through
+# expect_cli.cmake. The successful runs need the reference Linear model and the upstream example WAV
+# beside the project; they are reported as skipped when those files are missing.
+
+set(NAM_CLI_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/expect_cli.cmake)
+set(NAM_CLI_MODEL ${PROJECT_SOURCE_DIR}/../shared/reference/models/linear-64.nam)
+set(NAM_CLI_WAV ${PROJECT_SOURCE_DIR}/../shared/upstream/example_audio/input.wav)
+set(NAM_CLI_NOT_A_MODEL ${NAM_CLI_SCRIPT}) # exists, but is not JSON
+set(NAM_CLI_MISSING ${CMAKE_CURRENT_BINARY_DIR}/no_such_file.nam)
+set(NAM_CLI_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/cli_output)
+file(MAKE_DIRECTORY ${NAM_CLI_OUTPUT_DIR})
+
+# nam_cli_test(<name> EXIT <status> [STDOUT <text>] [STDERR <text>] [REQUIRES <file>...] [WRITES <file>]
+#              COMMAND <program> <args>...)
+function(nam_cli_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXIT;STDOUT;STDERR;WRITES" "REQUIRES;COMMAND")
+  string(JOIN "|" required ${arg_REQUIRES})
+  add_test(NAME cli.${name}
+    COMMAND ${CMAKE_COMMAND} "-DEXPECT_EXIT=${arg_EXIT}" "-DEXPECT_STDOUT=${arg_STDOUT}"
+            "-DEXPECT_STDERR=${arg_STDERR}" "-DREQUIRES=${required}" "-DEXPECT_FILE=${arg_WRITES}"
+            -P ${NAM_CLI_SCRIPT} -- ${arg_COMMAND})
+  set_tests_properties(cli.${name} PROPERTIES SKIP_REGULAR_EXPRESSION "CLI test skipped:" TIMEOUT 60)
+endfunction()
+
+# loadmodel
+set(nam_cli_tool $<TARGET_FILE:loadmodel>)
+nam_cli_test(loadmodel.help EXIT 0 STDOUT "usage: loadmodel" COMMAND ${nam_cli_tool} --help)
+nam_cli_test(loadmodel.no_arguments EXIT 2 STDERR "no model file given" COMMAND ${nam_cli_tool})
+nam_cli_test(loadmodel.unknown_option EXIT 2 STDERR "unknown option --verbose"
+             COMMAND ${nam_cli_tool} --verbose ${NAM_CLI_MODEL})
+nam_cli_test(loadmodel.two_models EXIT 2 STDERR "expected one model file" COMMAND ${nam_cli_tool} a.nam b.nam)
+nam_cli_test(loadmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING})
+nam_cli_test(loadmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
+nam_cli_test(loadmodel.linear EXIT 0 STDOUT "Linear" REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
+
+# benchmodel
+set(nam_cli_tool $<TARGET_FILE:benchmodel>)
+nam_cli_test(benchmodel.help EXIT 0 STDOUT "usage: benchmodel" COMMAND ${nam_cli_tool} --help)
+nam_cli_test(benchmodel.no_arguments EXIT 2 STDERR "no model file given" COMMAND ${nam_cli_tool})
+nam_cli_test(benchmodel.unknown_option EXIT 2 STDERR "unknown option --fast"
+             COMMAND ${nam_cli_tool} --fast ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.buffer_without_value EXIT 2 STDERR "option --buffer needs a value"
+             COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} --buffer)
+nam_cli_test(benchmodel.buffer_not_a_number EXIT 2 STDERR "invalid --buffer value '64k'"
+             COMMAND ${nam_cli_tool} --buffer 64k ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.buffer_zero EXIT 2 STDERR "invalid --buffer value '0'"
+             COMMAND ${nam_cli_tool} --buffer 0 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.buffer_too_large EXIT 2 STDERR "from 1 to 65536"
+             COMMAND ${nam_cli_tool} --buffer 100000 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.runs_zero EXIT 2 STDERR "invalid --runs value '0'" COMMAND ${nam_cli_tool} --runs 0 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.slim_out_of_range EXIT 2 STDERR "invalid --slim value '1.5'"
+             COMMAND ${nam_cli_tool} --slim 1.5 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.slim_not_a_number EXIT 2 STDERR "invalid --slim value 'nan'"
+             COMMAND ${nam_cli_tool} --slim nan ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.two_models EXIT 2 STDERR "expected one model file" COMMAND ${nam_cli_tool} a.nam b.nam)
+nam_cli_test(benchmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING})
+nam_cli_test(benchmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
+nam_cli_test(benchmodel.slim_needs_slimmable_model EXIT 1 STDERR "is not slimmable" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --slim 0.5 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.original_invocation EXIT 0 STDOUT "real-time factor:" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.all_options EXIT 0 STDOUT "settings:         buffer 37 frames, fast tanh off"
+             REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} --buffer 37 --no-fast-tanh --runs 2 --verbose ${NAM_CLI_MODEL})
+
+# render
+set(nam_cli_tool $<TARGET_FILE:render>)
+set(nam_cli_rendered ${NAM_CLI_OUTPUT_DIR}/render_linear.wav)
+nam_cli_test(render.help EXIT 0 STDOUT "usage: render" COMMAND ${nam_cli_tool} --help)
+nam_cli_test(render.no_arguments EXIT 2 STDERR "got 0 files" COMMAND ${nam_cli_tool})
+nam_cli_test(render.one_file EXIT 2 STDERR "got 1 file" COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
+nam_cli_test(render.too_many_files EXIT 2 STDERR "too many arguments" COMMAND ${nam_cli_tool} a.nam b.wav c.wav d.wav)
+nam_cli_test(render.unknown_option EXIT 2 STDERR "unknown option --gain" COMMAND ${nam_cli_tool} --gain 2 a.nam b.wav)
+nam_cli_test(render.negative_buffer EXIT 2 STDERR "invalid --buffer value '-5'"
+             COMMAND ${nam_cli_tool} --buffer -5 a.nam b.wav)
+nam_cli_test(render.slim_without_value EXIT 2 STDERR "option --slim needs a value" COMMAND ${nam_cli_tool} a.nam b.wav --slim)
+nam_cli_test(render.missing_model EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING} b.wav)
+nam_cli_test(render.missing_input EXIT 1 STDERR "file does not exist" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} ${CMAKE_CURRENT_BINARY_DIR}/no_such_input.wav)
+nam_cli_test(render.input_not_a_wav EXIT 1 STDERR "not a RIFF/WAVE file" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} ${NAM_CLI_MODEL})
+nam_cli_test(render.slim_needs_slimmable_model EXIT 1 STDERR "is not slimmable" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --slim 1 ${NAM_CLI_MODEL} ${NAM_CLI_WAV})
+nam_cli_test(render.unwritable_output EXIT 1 STDERR "cannot write WAV file" REQUIRES ${NAM_CLI_MODEL} ${NAM_CLI_WAV}
+             COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} ${NAM_CLI_WAV} ${NAM_CLI_OUTPUT_DIR}/no_such_dir/out.wav)
+nam_cli_test(render.linear EXIT 0 STDOUT "output: ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
+             REQUIRES ${NAM_CLI_MODEL} ${NAM_CLI_WAV} WRITES ${nam_cli_rendered}
+             COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} ${NAM_CLI_WAV} ${nam_cli_rendered})
+# Renders the float file the previous test wrote, exercising the reader on the writer's output.
+nam_cli_test(render.own_output EXIT 0 STDOUT "input:  ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
+             REQUIRES ${NAM_CLI_MODEL} ${nam_cli_rendered} WRITES ${NAM_CLI_OUTPUT_DIR}/render_twice.wav
+             COMMAND ${nam_cli_tool} --buffer 7 --no-fast-tanh ${NAM_CLI_MODEL} ${nam_cli_rendered} ${NAM_CLI_OUTPUT_DIR}/render_twice.wav)
+set_tests_properties(cli.render.linear PROPERTIES FIXTURES_SETUP nam_cli_rendered)
+set_tests_properties(cli.render.own_output PROPERTIES FIXTURES_REQUIRED nam_cli_rendered)
+unset(nam_cli_tool)
+unset(nam_cli_rendered)

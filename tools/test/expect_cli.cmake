@@ -1,0 +1,60 @@
+# Runs one command and checks how it ended. Used by cli_tests.cmake as
+#   cmake -DEXPECT_EXIT=<status> [-DEXPECT_STDOUT=<text>] [-DEXPECT_STDERR=<text>]
+#         [-DREQUIRES=<file>|<file>...] [-DEXPECT_FILE=<file>] -P expect_cli.cmake -- <program> <args>...
+# EXPECT_STDOUT / EXPECT_STDERR are substrings the streams must contain. A missing REQUIRES file skips the
+# test (ctest recognises "CLI test skipped:"). EXPECT_FILE is deleted first and must exist afterwards.
+# A crash fails the test: execute_process then reports a signal description instead of a number.
+
+set(command "")
+set(after_separator FALSE)
+math(EXPR last_argument "${CMAKE_ARGC} - 1")
+foreach(i RANGE ${last_argument})
+  if(after_separator)
+    list(APPEND command "${CMAKE_ARGV${i}}")
+  elseif("${CMAKE_ARGV${i}}" STREQUAL "--")
+    set(after_separator TRUE)
+  endif()
+endforeach()
+if(NOT command)
+  message(FATAL_ERROR "expect_cli.cmake: no command after --")
+endif()
+
+if(REQUIRES)
+  string(REPLACE "|" ";" required_files "${REQUIRES}")
+  foreach(file IN LISTS required_files)
+    if(NOT EXISTS "${file}")
+      message("CLI test skipped: ${file} is missing")
+      return()
+    endif()
+  endforeach()
+endif()
+
+if(EXPECT_FILE)
+  file(REMOVE "${EXPECT_FILE}")
+endif()
+
+execute_process(COMMAND ${command} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("command: ${command}\nexit status: ${status}\n--- stdout ---\n${out}--- stderr ---\n${err}--------------")
+
+set(problems "")
+if(NOT "${status}" STREQUAL "${EXPECT_EXIT}")
+  string(APPEND problems "exit status is '${status}', expected ${EXPECT_EXIT}\n")
+endif()
+if(DEFINED EXPECT_STDOUT AND NOT EXPECT_STDOUT STREQUAL "")
+  string(FIND "${out}" "${EXPECT_STDOUT}" found)
+  if(found EQUAL -1)
+    string(APPEND problems "stdout does not contain '${EXPECT_STDOUT}'\n")
+  endif()
+endif()
+if(DEFINED EXPECT_STDERR AND NOT EXPECT_STDERR STREQUAL "")
+  string(FIND "${err}" "${EXPECT_STDERR}" found)
+  if(found EQUAL -1)
+    string(APPEND problems "stderr does not contain '${EXPECT_STDERR}'\n")
+  endif()
+endif()
+if(EXPECT_FILE AND NOT EXISTS "${EXPECT_FILE}")
+  string(APPEND problems "${EXPECT_FILE} was not written\n")
+endif()
+if(problems)
+  message(FATAL_ERROR "${problems}")
+endif()
