@@ -1,11 +1,17 @@
 # Command-line behaviour of loadmodel, benchmodel and render: exit statuses (0 success, 1 failed work,
 # 2 bad command line) and the messages that explain them. Each test runs one command through
-# expect_cli.cmake. The successful runs need the reference Linear model and the upstream example WAV
-# beside the project; they are reported as skipped when those files are missing.
+# expect_cli.cmake. The successful runs use a bundled example model; render also needs the upstream example
+# WAV of the shared data (found from NAM_REFERENCE_DIR, else beside the project) and is reported as skipped
+# when it is missing.
 
+if(DEFINED ENV{NAM_REFERENCE_DIR})
+  set(NAM_CLI_SHARED_DIR $ENV{NAM_REFERENCE_DIR}/..)
+else()
+  set(NAM_CLI_SHARED_DIR ${PROJECT_SOURCE_DIR}/../shared)
+endif()
 set(NAM_CLI_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/expect_cli.cmake)
-set(NAM_CLI_MODEL ${PROJECT_SOURCE_DIR}/../shared/reference/models/linear-64.nam)
-set(NAM_CLI_WAV ${PROJECT_SOURCE_DIR}/../shared/upstream/example_audio/input.wav)
+set(NAM_CLI_MODEL ${PROJECT_SOURCE_DIR}/example_models/a1-nano.nam)
+set(NAM_CLI_WAV ${NAM_CLI_SHARED_DIR}/upstream/example_audio/input.wav)
 set(NAM_CLI_NOT_A_MODEL ${NAM_CLI_SCRIPT}) # exists, but is not JSON
 set(NAM_CLI_MISSING ${CMAKE_CURRENT_BINARY_DIR}/no_such_file.nam)
 set(NAM_CLI_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/cli_output)
@@ -32,7 +38,7 @@ nam_cli_test(loadmodel.unknown_option EXIT 2 STDERR "unknown option --verbose"
 nam_cli_test(loadmodel.two_models EXIT 2 STDERR "expected one model file" COMMAND ${nam_cli_tool} a.nam b.nam)
 nam_cli_test(loadmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING})
 nam_cli_test(loadmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
-nam_cli_test(loadmodel.linear EXIT 0 STDOUT "Linear" REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
+nam_cli_test(loadmodel.example EXIT 0 STDOUT "WaveNet" REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
 
 # benchmodel
 set(nam_cli_tool $<TARGET_FILE:benchmodel>)
@@ -65,7 +71,7 @@ nam_cli_test(benchmodel.all_options EXIT 0 STDOUT "settings:         buffer 37 f
 
 # render
 set(nam_cli_tool $<TARGET_FILE:render>)
-set(nam_cli_rendered ${NAM_CLI_OUTPUT_DIR}/render_linear.wav)
+set(nam_cli_rendered ${NAM_CLI_OUTPUT_DIR}/render_example.wav)
 nam_cli_test(render.help EXIT 0 STDOUT "usage: render" COMMAND ${nam_cli_tool} --help)
 nam_cli_test(render.no_arguments EXIT 2 STDERR "got 0 files" COMMAND ${nam_cli_tool})
 nam_cli_test(render.one_file EXIT 2 STDERR "got 1 file" COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
@@ -83,14 +89,14 @@ nam_cli_test(render.slim_needs_slimmable_model EXIT 1 STDERR "is not slimmable" 
              COMMAND ${nam_cli_tool} --slim 1 ${NAM_CLI_MODEL} ${NAM_CLI_WAV})
 nam_cli_test(render.unwritable_output EXIT 1 STDERR "cannot write WAV file" REQUIRES ${NAM_CLI_MODEL} ${NAM_CLI_WAV}
              COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} ${NAM_CLI_WAV} ${NAM_CLI_OUTPUT_DIR}/no_such_dir/out.wav)
-nam_cli_test(render.linear EXIT 0 STDOUT "output: ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
+nam_cli_test(render.example EXIT 0 STDOUT "output: ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
              REQUIRES ${NAM_CLI_MODEL} ${NAM_CLI_WAV} WRITES ${nam_cli_rendered}
              COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL} ${NAM_CLI_WAV} ${nam_cli_rendered})
 # Renders the float file the previous test wrote, exercising the reader on the writer's output.
 nam_cli_test(render.own_output EXIT 0 STDOUT "input:  ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
              REQUIRES ${NAM_CLI_MODEL} ${nam_cli_rendered} WRITES ${NAM_CLI_OUTPUT_DIR}/render_twice.wav
              COMMAND ${nam_cli_tool} --buffer 7 --no-fast-tanh ${NAM_CLI_MODEL} ${nam_cli_rendered} ${NAM_CLI_OUTPUT_DIR}/render_twice.wav)
-set_tests_properties(cli.render.linear PROPERTIES FIXTURES_SETUP nam_cli_rendered)
+set_tests_properties(cli.render.example PROPERTIES FIXTURES_SETUP nam_cli_rendered)
 set_tests_properties(cli.render.own_output PROPERTIES FIXTURES_REQUIRED nam_cli_rendered)
 unset(nam_cli_tool)
 unset(nam_cli_rendered)
