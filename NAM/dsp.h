@@ -16,6 +16,7 @@
 
 #include "activations.h"
 #include "compiler.h"
+#include "denormals.h"
 #include "json.h"
 #include "model_config.h"
 
@@ -134,10 +135,12 @@ protected:
   virtual void SetMaxBufferSize(const int maxBufferSize);
 
   /// \brief Calls `block(input, output, n)` on consecutive pieces of at most `piece` frames, so a model
-  /// whose buffers hold `piece` frames handles any block size without allocating.
+  /// whose buffers hold `piece` frames handles any block size without allocating. Denormals are flushed to
+  /// zero meanwhile (see denormals.h).
   template <class Block>
   void process_in_pieces(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames, const int piece,
                          Block&& block) {
+    const ScopedFlushDenormals flush_denormals;
     if (num_frames <= piece) {
       block(input, output, num_frames);
       return;

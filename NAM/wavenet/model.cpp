@@ -6,6 +6,7 @@
 #include "../builtin_architectures.h"
 #include "../config_reader.h"
 #include "../get_dsp.h"
+#include "../resource_limits.h"
 #include "a2_fast.h"
 #include "model.h"
 #include "slimmable.h"
@@ -422,6 +423,39 @@ void check_weight_count(const std::vector<float>& weights, const long long expec
 
 } // namespace
 
+namespace {
+
+// Frames of buffers the memory estimate assumes (the default max buffer size; hosts rarely use more).
+constexpr double kEstimateFrames = NAM_DEFAULT_MAX_BUFFER_SIZE;
+
+// Bytes a Conv1D of this shape allocates: dense per-tap weights, history and output.
+double conv_bytes(const double in, const double out, const double kernel_size, const double dilation) {
+  const double lookback = (kernel_size - 1) * dilation;
+  return sizeof(float) * (out * in * kernel_size + in * (2 * lookback + 5 * kEstimateFrames) + out * kEstimateFrames);
+}
+
+double estimate_bytes(const std::vector<LayerArrayParams>& arrays, const std::optional<HeadParams>& head) {
+  double bytes = 0;
+  for (const auto& a : arrays) {
+    for (int l = 0; l < a.num_layers(); ++l) {
+      const LayerParams p = a.layer(l);
+      const double z = p.doubled_width();
+      bytes += conv_bytes(p.channels, z, p.kernel_size, p.dilation);
+      // Mixin, 1x1s and FiLMs are dense too; the activation buffers hold a few rows of each width.
+      bytes += sizeof(float) * (z * p.condition_size + 2.0 * p.channels * p.bottleneck +
+                                (4 * z + 3 * p.channels + 2 * p.bottleneck + p.head_width()) * kEstimateFrames);
+    }
+    bytes += conv_bytes(a.head_input_size(), a.head_size, a.head_kernel_size, a.head_dilation);
+  }
+  if (head)
+    for (const int k : head->kernel_sizes)
+      bytes += conv_bytes(std::max(head->channels, head->in_channels), std::max(head->channels, head->out_channels),
+                          k, 1);
+  return bytes;
+}
+
+} // namespace
+
 long long WaveNet::count_weights(const std::vector<LayerArrayParams>& layer_array_params,
                                  const std::optional<HeadParams>& head_params) {
   long long total = 1; // the head scale
@@ -493,6 +527,7 @@ WaveNet::WaveNet(const int in_channels, const std::vector<LayerArrayParams>& lay
   for (const auto& params : layer_array_params)
     for (int l = 0; l < params.num_layers(); ++l)
       detail::Layer::check(params.layer(l));
+  check_model_bytes(estimate_bytes(layer_array_params, head_params), "This WaveNet");
   // Shapes are consistent: check the weight count before allocating anything sized by them.
   _num_weights = count_weights(layer_array_params, head_params);
   check_weight_count(weights, _num_weights);
@@ -631,18 +666,9 @@ constexpr long long kMaxChannels = 4096;
 constexpr long long kMaxKernelSize = 4096;
 constexpr long long kMaxDilation = 1 << 20;
 constexpr long long kMaxLayersPerArray = 4096;
-constexpr long long kMaxHistoryValues = 1LL << 26; // floats of history one convolution may keep
 
 std::string array_prefix(const size_t i) {
   return "Layer array " + std::to_string(i) + ": ";
-}
-
-void check_history_size(const ConfigReader& reader, const std::string& key, const long long channels,
-                        const long long kernel_size, const long long dilation) {
-  if (channels * (kernel_size - 1) * dilation > kMaxHistoryValues)
-    reader.fail(key, "a convolution with " + std::to_string(channels) + " channels, kernel size " +
-                         std::to_string(kernel_size) + " and dilation " + std::to_string(dilation) +
-                         " would keep more than " + std::to_string(kMaxHistoryValues) + " values of history");
 }
 
 void check_prelu_width(const activations::ActivationConfig& config, const long rows,
@@ -846,13 +872,10 @@ LayerArrayParams parse_layer_array(const ConfigReader& la, const size_t i) {
 
   for (size_t l = 0; l < layers; ++l) {
     const std::string index = "[" + std::to_string(l) + "]";
-    check_history_size(la, "dilations" + index, channels, kernel_sizes[l], dilations[l]);
     check_prelu_width(activations[l], bottleneck, la.path_of("activation") + index);
     if (gating.modes[l] != GatingMode::NONE)
       check_prelu_width(gating.secondaries[l], bottleneck, la.path_of("secondary_activation") + index);
   }
-  const int head_input = head1x1.active ? head1x1.out_channels : bottleneck;
-  check_history_size(la, "head", head_input, head.kernel_size, head.dilation);
 
   return LayerArrayParams(
       input_size, condition_size, head.out_channels, head.dilation, head.kernel_size, channels, bottleneck,
@@ -881,12 +904,9 @@ HeadParams parse_post_stack_head(const ConfigReader& head, const int last_head_s
       throw std::runtime_error("WaveNet Head: kernel_sizes entries must be >= 1");
   params.activation_config =
       activations::parse_activation_config(head.require("activation"), head.path_of("activation"));
-  for (size_t i = 0; i < params.kernel_sizes.size(); ++i) {
-    check_history_size(head, "kernel_sizes", i == 0 ? params.in_channels : params.channels,
-                       params.kernel_sizes[i], 1);
+  for (size_t i = 0; i < params.kernel_sizes.size(); ++i)
     check_prelu_width(params.activation_config, i == 0 ? params.in_channels : params.channels,
                       head.path_of("activation"));
-  }
   return params;
 }
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "NAM/get_dsp.h"
+#include "NAM/resource_limits.h"
 #include "NAM/slimmable.h"
 #include "NAM/wavenet/a2_fast.h"
 #include "NAM/wavenet/model.h"
@@ -288,6 +289,24 @@ INSTANTIATE_TEST_SUITE_P(
                    },
                    "SlimmableWavenet: unsupported slimmable method 'prune_randomly'"}),
     [](const testing::TestParamInfo<ConfigEdit>& info) { return std::string(info.param.name); });
+
+TEST(WaveNet, ModelsOverTheMemoryBudgetAreRefusedBeforeAllocating) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet.nam");
+  const size_t saved = nam::GetMaxModelBytes();
+  nam::SetMaxModelBytes(100 * 1024);
+  const std::string message = load_error(model_json);
+  nam::SetMaxModelBytes(saved);
+  EXPECT_NE(message.find("This WaveNet would need about"), std::string::npos) << message;
+  EXPECT_NE(message.find("nam::SetMaxModelBytes"), std::string::npos) << message;
+  EXPECT_EQ(load_error(model_json), "");
+
+  // Within every per-key limit, but 2048 channels x 2 x 2^20 frames of history is far over 1 GiB.
+  nlohmann::json& layer_array = model_json["config"]["layers"][0];
+  layer_array["channels"] = 2048;
+  layer_array["dilations"] = {1 << 20, 1};
+  model_json["config"]["layers"][1]["input_size"] = 2048;
+  EXPECT_NE(load_error(model_json).find("would need about"), std::string::npos) << load_error(model_json);
+}
 
 TEST(WaveNet, ConditionModelSampleRateMustMatch) {
   LOAD_UPSTREAM_OR_SKIP(model_json, "wavenet_condition_dsp.nam");
