@@ -35,10 +35,10 @@ inline void check_model_bytes(const double bytes, const std::string& what) {
   const double limit = static_cast<double>(GetMaxModelBytes());
   if (bytes > limit) {
     constexpr double kMiB = 1024.0 * 1024.0;
-    throw std::runtime_error(what + " would need about " + std::to_string(static_cast<long long>(bytes / kMiB)) +
-                             " MiB of memory, more than the limit of " +
-                             std::to_string(static_cast<long long>(limit / kMiB)) +
-                             " MiB (see nam::SetMaxModelBytes)");
+    throw std::runtime_error(
+        what + " would need about " + std::to_string(static_cast<long long>(bytes / kMiB)) +
+        " MiB of memory, more than the limit of " + std::to_string(static_cast<long long>(limit / kMiB)) +
+        " MiB (see nam::SetMaxModelBytes)");
   }
 }
 

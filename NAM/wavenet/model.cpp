@@ -431,7 +431,8 @@ constexpr double kEstimateFrames = NAM_DEFAULT_MAX_BUFFER_SIZE;
 // Bytes a Conv1D of this shape allocates: dense per-tap weights, history and output.
 double conv_bytes(const double in, const double out, const double kernel_size, const double dilation) {
   const double lookback = (kernel_size - 1) * dilation;
-  return sizeof(float) * (out * in * kernel_size + in * (2 * lookback + 5 * kEstimateFrames) + out * kEstimateFrames);
+  return sizeof(float) *
+         (out * in * kernel_size + in * (2 * lookback + 5 * kEstimateFrames) + out * kEstimateFrames);
 }
 
 double estimate_bytes(const std::vector<LayerArrayParams>& arrays, const std::optional<HeadParams>& head) {
@@ -442,15 +443,16 @@ double estimate_bytes(const std::vector<LayerArrayParams>& arrays, const std::op
       const double z = p.doubled_width();
       bytes += conv_bytes(p.channels, z, p.kernel_size, p.dilation);
       // Mixin, 1x1s and FiLMs are dense too; the activation buffers hold a few rows of each width.
-      bytes += sizeof(float) * (z * p.condition_size + 2.0 * p.channels * p.bottleneck +
-                                (4 * z + 3 * p.channels + 2 * p.bottleneck + p.head_width()) * kEstimateFrames);
+      bytes +=
+          sizeof(float) * (z * p.condition_size + 2.0 * p.channels * p.bottleneck +
+                           (4 * z + 3 * p.channels + 2 * p.bottleneck + p.head_width()) * kEstimateFrames);
     }
     bytes += conv_bytes(a.head_input_size(), a.head_size, a.head_kernel_size, a.head_dilation);
   }
   if (head)
     for (const int k : head->kernel_sizes)
-      bytes += conv_bytes(std::max(head->channels, head->in_channels), std::max(head->channels, head->out_channels),
-                          k, 1);
+      bytes += conv_bytes(std::max(head->channels, head->in_channels),
+                          std::max(head->channels, head->out_channels), k, 1);
   return bytes;
 }
 

@@ -33,10 +33,38 @@ void collect_scalars(const nlohmann::json& j, const nlohmann::json::json_pointer
 }
 
 nlohmann::json interesting_value(const uint8_t choice) {
-  static const nlohmann::json values[] = {0,     1,    -1,    2,           3,          4,     7,    8,
-                                          16,    64,   1000,  1 << 20,     1 << 30,    -(1 << 30), 1e9, 0.5,
-                                          -0.25, 1e30, true,  false,       nullptr,    "Tanh", "gated", "",
-                                          nlohmann::json::array(), nlohmann::json::object(), 2.5, 24, 6, 15, 12, 5};
+  static const nlohmann::json values[] = {0,
+                                          1,
+                                          -1,
+                                          2,
+                                          3,
+                                          4,
+                                          7,
+                                          8,
+                                          16,
+                                          64,
+                                          1000,
+                                          1 << 20,
+                                          1 << 30,
+                                          -(1 << 30),
+                                          1e9,
+                                          0.5,
+                                          -0.25,
+                                          1e30,
+                                          true,
+                                          false,
+                                          nullptr,
+                                          "Tanh",
+                                          "gated",
+                                          "",
+                                          nlohmann::json::array(),
+                                          nlohmann::json::object(),
+                                          2.5,
+                                          24,
+                                          6,
+                                          15,
+                                          12,
+                                          5};
   return values[choice % std::size(values)];
 }
 
