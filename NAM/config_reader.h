@@ -16,6 +16,10 @@
 
 namespace nam {
 
+/// \brief Largest channel count (or hidden size, or other layer width) a config may ask for. Real models use
+/// a few dozen; the bound lets parsers refuse a corrupt size before anything is allocated from it.
+constexpr int kMaxChannels = 4096;
+
 /// \brief Short human-readable description of a JSON value for error messages, e.g. `string "abc"`.
 inline std::string describe_json_value(const nlohmann::json& value) {
   if (value.is_null())

@@ -13,6 +13,9 @@ namespace {
 // moved back to the front only once every few blocks.
 constexpr long kBlocksBetweenRewinds = 4;
 constexpr int kInitialBlockCapacity = 64;
+// Longest impulse response a file may ask for: about 87 s at 192 kHz. A corrupt size above it is refused by
+// the parser, before the history (several times this many floats per channel) would be allocated.
+constexpr int kMaxReceptiveField = 1 << 24;
 } // namespace
 
 Linear::Linear(const int in_channels, const int out_channels, const int receptive_field, const bool _bias,
@@ -113,10 +116,10 @@ std::string implementation_to_string(const LinearImplementation implementation) 
 LinearConfig parse_config_json(const nlohmann::json& config) {
   const ConfigReader reader(config, "config");
   LinearConfig parsed;
-  parsed.receptive_field = reader.get_int("receptive_field", 0);
+  parsed.receptive_field = reader.get_int("receptive_field", 0, kMaxReceptiveField);
   parsed.bias = reader.get_bool("bias");
-  parsed.in_channels = reader.get_int_or("in_channels", 1, 1);
-  parsed.out_channels = reader.get_int_or("out_channels", 1, 1);
+  parsed.in_channels = reader.get_int_or("in_channels", 1, 1, kMaxChannels);
+  parsed.out_channels = reader.get_int_or("out_channels", 1, 1, kMaxChannels);
   if (reader.has("implementation")) {
     try {
       parsed.implementation = parse_implementation(reader.get_string("implementation"));

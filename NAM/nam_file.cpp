@@ -57,6 +57,11 @@ nlohmann::json validate_nam_file(const std::filesystem::path& filename) {
   if (!stream)
     reject_file(filename, "file could not be read.");
 
+  // Said plainly: the JSON parser would report an empty file as an unexpected end of input.
+  if (std::filesystem::file_size(filename, ec) == 0 && !ec)
+    throw NamFileValidationError("Could not parse .nam file [" + filename.string() +
+                                 "]: the file is empty; expected a JSON object.");
+
   nlohmann::json root;
   try {
     // Stream extraction stops after the first complete value, so trailing bytes are ignored, as in the
