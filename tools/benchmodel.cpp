@@ -32,6 +32,7 @@ const std::string kUsage =
     nam_tools::RunOptions::kHelp +
     "  --runs R         number of timed runs (1 to 1000, default 5)\n"
     "  --verbose        also print each run's time, the prewarm length and the weight count\n"
+    "  --sweep          time every buffer size from 16 to 2048 (powers of two) instead of --buffer\n"
     "  -h, --help       print this help and exit\n"
     "\n"
     "Exit status: 0 on success, 1 if the model cannot be loaded or run, 2 for a bad command line.\n";
@@ -39,11 +40,13 @@ const std::string kUsage =
 constexpr int kAudioRate = 48000;
 constexpr int kAudioFrames = 2 * kAudioRate;
 constexpr long kMaxRuns = 1000;
+constexpr int kSweepBufferSizes[] = {16, 32, 64, 128, 256, 512, 1024, 2048};
 
 struct BenchOptions {
   nam_tools::RunOptions run;
   int runs = 5;
   bool verbose = false;
+  bool sweep = false;
   std::string model_path;
 };
 
@@ -63,6 +66,10 @@ BenchOptions parse_arguments(int argc, char* argv[]) {
     }
     if (arg == "--verbose") {
       options.verbose = true;
+      continue;
+    }
+    if (arg == "--sweep") {
+      options.sweep = true;
       continue;
     }
 
@@ -191,6 +198,20 @@ int run_benchmark(const BenchOptions& options) {
                                                std::vector<NAM_SAMPLE>(kAudioFrames));
 
   std::cout << std::fixed << std::setprecision(3);
+  if (options.sweep) {
+    std::cout << "buffer   median ms   real-time factor\n";
+    for (const int block : kSweepBufferSizes) {
+      model->Reset(rate, block);
+      std::vector<double> times;
+      for (int run = 0; run < options.runs; ++run)
+        times.push_back(time_one_run(*model, inputs, outputs, block));
+      const double median = median_of(times);
+      std::cout << std::setw(6) << block << std::setw(12) << median << std::setw(18) << std::setprecision(1)
+                << 1000.0 * kAudioFrames / kAudioRate / std::max(median, 1e-9) << "x\n"
+                << std::setprecision(3);
+    }
+    return 0;
+  }
   std::vector<double> times;
   for (int run = 0; run < options.runs; ++run) {
     times.push_back(time_one_run(*model, inputs, outputs, options.run.buffer_size));
