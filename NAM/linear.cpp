@@ -64,7 +64,7 @@ void Linear::select_implementation() {
   _active_implementation = fft ? LinearImplementation::FFT : LinearImplementation::Direct;
   if (fft) {
     // Longer partitions for longer responses keep the number of spectra to accumulate moderate.
-    const int partition = taps <= 2048 ? 256 : (taps <= 8192 ? 512 : 1024);
+    const int partition = taps <= 1024 ? 64 : (taps <= 4096 ? 128 : (taps <= 16384 ? 256 : 512));
     _fft_convolution.configure(std::vector<float>(_reversed_taps.rbegin(), _reversed_taps.rend()), partition,
                                std::min(NumInputChannels(), NumOutputChannels()));
   }
