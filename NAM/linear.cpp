@@ -16,6 +16,8 @@ constexpr int kInitialBlockCapacity = 64;
 // Longest impulse response a file may ask for: about 87 s at 192 kHz. A corrupt size above it is refused by
 // the parser, before the history (several times this many floats per channel) would be allocated.
 constexpr int kMaxReceptiveField = 1 << 24;
+// In auto mode, impulse responses longer than this use the partitioned FFT convolution.
+constexpr int kLongestDirectFilter = 256;
 } // namespace
 
 Linear::Linear(const int in_channels, const int out_channels, const int receptive_field, const bool _bias,
@@ -37,6 +39,7 @@ Linear::Linear(const int in_channels, const int out_channels, const int receptiv
   if (_bias)
     this->_bias = weights.back();
   allocate_history(kInitialBlockCapacity);
+  select_implementation();
 }
 
 Linear::~Linear() = default;
@@ -54,7 +57,20 @@ void Linear::SetMaxBufferSize(const int maxBufferSize) {
   DSP::SetMaxBufferSize(maxBufferSize);
   // Reset returns the filter to silence: the history is cleared along with the resize.
   allocate_history(maxBufferSize);
-  _active_implementation = LinearImplementation::Direct;
+  select_implementation();
+}
+
+void Linear::select_implementation() {
+  const int taps = GetReceptiveField();
+  const bool fft = _requested_implementation == LinearImplementation::FFT ||
+                   (_requested_implementation == LinearImplementation::Auto && taps > kLongestDirectFilter);
+  _active_implementation = fft ? LinearImplementation::FFT : LinearImplementation::Direct;
+  if (fft) {
+    // Longer partitions for longer responses keep the number of spectra to accumulate moderate.
+    const int partition = taps <= 1024 ? 64 : (taps <= 4096 ? 128 : (taps <= 16384 ? 256 : 512));
+    _fft_convolution.configure(std::vector<float>(_reversed_taps.rbegin(), _reversed_taps.rend()), partition,
+                               std::min(NumInputChannels(), NumOutputChannels()));
+  }
 }
 
 void Linear::process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) {
@@ -63,6 +79,14 @@ void Linear::process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_fram
 }
 
 void Linear::process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) {
+  if (_active_implementation == LinearImplementation::FFT) {
+    const int filtered = std::min(NumInputChannels(), NumOutputChannels());
+    for (int c = 0; c < filtered; ++c)
+      _fft_convolution.process(c, input[c], output[c], num_frames, _bias);
+    for (int c = filtered; c < NumOutputChannels(); ++c)
+      std::fill(output[c], output[c] + num_frames, NAM_SAMPLE(0));
+    return;
+  }
   const long kept = std::max<long>(GetReceptiveField() - 1, 0);
   const long taps = GetReceptiveField();
   if (!_history.empty() && _write_position + num_frames > static_cast<long>(_history[0].size())) {
@@ -85,6 +109,71 @@ void Linear::process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, const int nu
   for (int c = static_cast<int>(_history.size()); c < NumOutputChannels(); ++c)
     std::fill(output[c], output[c] + num_frames, NAM_SAMPLE(0));
   _write_position += num_frames;
+}
+
+// ---------------------------------------------------------------------------------- PartitionedConvolution
+
+void PartitionedConvolution::configure(const std::vector<float>& taps, const int partition,
+                                       const int channels) {
+  _partition = partition;
+  const int total = static_cast<int>(taps.size());
+  const int head = std::min(total, partition);
+  _head_taps_reversed.assign(taps.rend() - head, taps.rend());
+  _tail_partitions = total > partition ? (total - partition + partition - 1) / partition : 0;
+  const int bins = partition + 1;
+  const int fft_size = 2 * partition;
+  _fft.SetFlag(Eigen::FFT<float>::HalfSpectrum);
+  _time_scratch.assign(fft_size, 0.0f);
+  _accumulator.assign(bins, Complex(0.0f, 0.0f));
+  _tail_spectra.assign(static_cast<size_t>(_tail_partitions) * bins, Complex(0.0f, 0.0f));
+  for (int m = 0; m < _tail_partitions; ++m) {
+    std::fill(_time_scratch.begin(), _time_scratch.end(), 0.0f);
+    const int first = (m + 1) * partition;
+    const int count = std::min(partition, total - first);
+    std::copy(taps.begin() + first, taps.begin() + first + count, _time_scratch.begin());
+    _fft.fwd(_tail_spectra.data() + static_cast<size_t>(m) * bins, _time_scratch.data(), fft_size);
+  }
+  // One inverse transform now, so that the FFT's plans and scratch buffers exist before process().
+  _fft.inv(_time_scratch.data(), _accumulator.data(), fft_size);
+  _channels.assign(channels, ChannelState());
+  reset();
+}
+
+void PartitionedConvolution::reset() {
+  const int p = _partition;
+  for (ChannelState& state : _channels) {
+    state.head_history.assign(2 * p - 1, 0.0f);
+    state.previous_and_current.assign(2 * p, 0.0f);
+    state.spectra.assign(static_cast<size_t>(std::max(_tail_partitions, 1)) * (p + 1), Complex(0.0f, 0.0f));
+    state.tail.assign(p, 0.0f);
+    state.filled = 0;
+    state.newest = 0;
+  }
+}
+
+void PartitionedConvolution::finish_partition(ChannelState& state) {
+  const int p = _partition;
+  const int bins = p + 1;
+  if (_tail_partitions > 0) {
+    state.newest = (state.newest + 1) % _tail_partitions;
+    _fft.fwd(state.spectra.data() + static_cast<size_t>(state.newest) * bins,
+             state.previous_and_current.data(), 2 * p);
+    // The newest input spectrum meets the first tail partition, the one before it the second, and so on.
+    std::fill(_accumulator.begin(), _accumulator.end(), Complex(0.0f, 0.0f));
+    for (int m = 0; m < _tail_partitions; ++m) {
+      const int slot = (state.newest - m + _tail_partitions) % _tail_partitions;
+      const Complex* x = state.spectra.data() + static_cast<size_t>(slot) * bins;
+      const Complex* h = _tail_spectra.data() + static_cast<size_t>(m) * bins;
+      for (int k = 0; k < bins; ++k)
+        _accumulator[k] += x[k] * h[k];
+    }
+    _fft.inv(_time_scratch.data(), _accumulator.data(), 2 * p);
+    std::copy(_time_scratch.begin() + p, _time_scratch.end(), state.tail.begin());
+  }
+  std::copy(state.previous_and_current.begin() + p, state.previous_and_current.end(),
+            state.previous_and_current.begin());
+  std::copy(state.head_history.begin() + p, state.head_history.end(), state.head_history.begin());
+  state.filled = 0;
 }
 
 namespace linear {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dsp.h"
+#include "partitioned_convolution.h"
 
 namespace nam {
 
@@ -40,6 +41,8 @@ protected:
 
 private:
   void allocate_history(int block_capacity);
+  /// Picks the active implementation (auto: FFT above 256 taps) and prepares it. Allocates.
+  void select_implementation();
   void process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, int num_frames);
 
   // Taps in reverse order, so that output t is a dot product with the contiguous input window ending at t.
@@ -49,8 +52,9 @@ private:
   LinearImplementation _active_implementation = LinearImplementation::Direct;
   // Per filtered channel: the last (receptive_field - 1) inputs followed by room for new blocks.
   std::vector<std::vector<float>> _history;
-  long _write_position = 0; // where the next input sample goes (same for every channel)
-  int _block_capacity = 0;  // largest piece process() hands to process_piece()
+  long _write_position = 0;                // where the next input sample goes (same for every channel)
+  int _block_capacity = 0;                 // largest piece process() hands to process_piece()
+  PartitionedConvolution _fft_convolution; // used when the active implementation is FFT
 };
 
 namespace linear {

@@ -32,6 +32,8 @@ const std::string kUsage =
     nam_tools::RunOptions::kHelp +
     "  --runs R         number of timed runs (1 to 1000, default 5)\n"
     "  --verbose        also print each run's time, the prewarm length and the weight count\n"
+    "  --sweep          time every buffer size from 16 to 2048 (powers of two) instead of --buffer\n"
+    "  --denormal-input scale the input to denormal floats (~1e-39), to show they cost no extra time\n"
     "  -h, --help       print this help and exit\n"
     "\n"
     "Exit status: 0 on success, 1 if the model cannot be loaded or run, 2 for a bad command line.\n";
@@ -39,11 +41,14 @@ const std::string kUsage =
 constexpr int kAudioRate = 48000;
 constexpr int kAudioFrames = 2 * kAudioRate;
 constexpr long kMaxRuns = 1000;
+constexpr int kSweepBufferSizes[] = {16, 32, 64, 128, 256, 512, 1024, 2048};
 
 struct BenchOptions {
   nam_tools::RunOptions run;
   int runs = 5;
   bool verbose = false;
+  bool sweep = false;
+  bool denormal_input = false;
   std::string model_path;
 };
 
@@ -63,6 +68,14 @@ BenchOptions parse_arguments(int argc, char* argv[]) {
     }
     if (arg == "--verbose") {
       options.verbose = true;
+      continue;
+    }
+    if (arg == "--denormal-input") {
+      options.denormal_input = true;
+      continue;
+    }
+    if (arg == "--sweep") {
+      options.sweep = true;
       continue;
     }
 
@@ -120,15 +133,16 @@ std::string build_description() {
 }
 
 /// The benchmark input: a 220 Hz sine at half scale plus a little noise from a fixed-seed generator, so
-/// every run and every machine sees the same samples.
-std::vector<NAM_SAMPLE> make_input_signal() {
+/// every run and every machine sees the same samples. `scale` multiplies it (1e-38 makes it denormal).
+std::vector<NAM_SAMPLE> make_input_signal(const double scale) {
   constexpr double kPi = 3.14159265358979323846;
   std::vector<NAM_SAMPLE> signal(kAudioFrames);
   std::uint32_t state = 12345;
   for (int i = 0; i < kAudioFrames; ++i) {
     state = state * 1664525u + 1013904223u; // 32-bit linear congruential generator
     const double noise = static_cast<double>(state) / 4294967296.0 - 0.5;
-    signal[i] = static_cast<NAM_SAMPLE>(0.5 * std::sin(2.0 * kPi * 220.0 * i / kAudioRate) + 0.1 * noise);
+    signal[i] =
+        static_cast<NAM_SAMPLE>(scale * (0.5 * std::sin(2.0 * kPi * 220.0 * i / kAudioRate) + 0.1 * noise));
   }
   return signal;
 }
@@ -174,7 +188,7 @@ int run_benchmark(const BenchOptions& options) {
             << (expected_rate > 0 ? " Hz (expected by the model)\n" : " Hz (the model does not say)\n");
   std::cout << "build:            " << build_description() << "\n";
   std::cout << "settings:         buffer " << options.run.buffer_size << " frames, fast tanh "
-            << (options.run.fast_tanh ? "on" : "off");
+            << (options.run.fast_tanh ? "on" : "off") << (options.denormal_input ? ", denormal input" : "");
   if (options.run.slim)
     std::cout << ", slim " << *options.run.slim;
   std::cout << "\n";
@@ -185,12 +199,26 @@ int run_benchmark(const BenchOptions& options) {
   std::cout << "audio:            " << kAudioFrames << " frames (2 s at 48 kHz) per run, " << options.runs
             << (options.runs == 1 ? " run\n" : " runs\n");
 
-  const std::vector<NAM_SAMPLE> signal = make_input_signal();
+  const std::vector<NAM_SAMPLE> signal = make_input_signal(options.denormal_input ? 1e-38 : 1.0);
   std::vector<std::vector<NAM_SAMPLE>> inputs(model->NumInputChannels(), signal);
   std::vector<std::vector<NAM_SAMPLE>> outputs(model->NumOutputChannels(),
                                                std::vector<NAM_SAMPLE>(kAudioFrames));
 
   std::cout << std::fixed << std::setprecision(3);
+  if (options.sweep) {
+    std::cout << "buffer   median ms   real-time factor\n";
+    for (const int block : kSweepBufferSizes) {
+      model->Reset(rate, block);
+      std::vector<double> times;
+      for (int run = 0; run < options.runs; ++run)
+        times.push_back(time_one_run(*model, inputs, outputs, block));
+      const double median = median_of(times);
+      std::cout << std::setw(6) << block << std::setw(12) << median << std::setw(18) << std::setprecision(1)
+                << 1000.0 * kAudioFrames / kAudioRate / std::max(median, 1e-9) << "x\n"
+                << std::setprecision(3);
+    }
+    return 0;
+  }
   std::vector<double> times;
   for (int run = 0; run < options.runs; ++run) {
     times.push_back(time_one_run(*model, inputs, outputs, options.run.buffer_size));
