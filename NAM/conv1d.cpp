@@ -6,6 +6,9 @@
 #include "conv1d.h"
 #include "conv1x1.h"
 
+// The templated kernels and their registry are compiled here, after every header (see the file).
+#include "kernels/registry.inc"
+
 namespace nam {
 
 void check_conv_groups(const long in_channels, const long out_channels, const long groups) {
@@ -37,6 +40,29 @@ void read_grouped_weights(std::vector<Eigen::MatrixXf>& taps, const long groups,
     for (long i = 0; i < in_per_group; ++i)
       for (auto& tap : taps)
         tap(o, first_input + i) = *(weights++);
+  }
+}
+
+// The kernels' copy of a layer that runs a kernel (else nothing): the diagonal blocks of each tap's dense
+// matrix, tap after tap, and the bias (left empty without one), as kernels::pack_block_diagonal and pack_bias
+// lay them out.
+void pack_for_kernels(const bool has_kernel, const Eigen::MatrixXf* taps, const size_t tap_count,
+                      const Eigen::VectorXf& bias, const int groups, std::vector<float>& packed_weights,
+                      std::vector<float>& packed_bias) {
+  packed_weights.clear();
+  packed_bias.clear();
+  if (!has_kernel)
+    return;
+  const auto out = static_cast<int>(taps[0].rows());
+  const auto in = static_cast<int>(taps[0].cols());
+  const auto tap_size = static_cast<size_t>(kernels::packed_size(out, in, groups));
+  packed_weights.assign(tap_count * tap_size, 0.0f);
+  for (size_t k = 0; k < tap_count; ++k)
+    kernels::pack_block_diagonal(taps[k].data(), taps[k].outerStride(), out, in, groups,
+                                 packed_weights.data() + k * tap_size);
+  if (bias.size() > 0) {
+    packed_bias.assign(static_cast<size_t>(kernels::packed_bias_size(out, groups)), 0.0f);
+    kernels::pack_bias(bias.data(), out, groups, packed_bias.data());
   }
 }
 
@@ -74,6 +100,8 @@ Conv1x1::Conv1x1(const int in_channels, const int out_channels, const bool _bias
   if (_bias)
     this->_bias.setZero(out_channels);
   _is_depthwise = groups == in_channels && groups == out_channels && groups > 1;
+  _kernel = kernels::pick_conv1x1_kernel(out_channels, in_channels, groups);
+  pack_for_kernels(_kernel != nullptr, &_weight, 1, this->_bias, groups, _packed_weight, _packed_bias);
 }
 
 long long Conv1x1::count_weights(const long long in_channels, const long long out_channels, const bool bias,
@@ -95,10 +123,16 @@ void Conv1x1::set_weights_(std::vector<float>::iterator& weights) {
   _weight = std::move(taps[0]);
   if (_do_bias)
     read_bias(_bias, weights);
+  pack_for_kernels(_kernel != nullptr, &_weight, 1, _bias, _num_groups, _packed_weight, _packed_bias);
 }
 
 void Conv1x1::apply(const Eigen::Ref<const Eigen::MatrixXf>& input, Eigen::Ref<Eigen::MatrixXf> out,
                     const int num_frames) const {
+  if (_kernel) {
+    _kernel(_packed_weight.data(), _do_bias ? _packed_bias.data() : nullptr, input.data(),
+            input.outerStride(), out.data(), out.outerStride(), num_frames);
+    return;
+  }
   auto result = out.leftCols(num_frames);
   const auto in = input.leftCols(num_frames);
   if (_is_depthwise) {
@@ -146,6 +180,8 @@ void Conv1D::set_size_(const int in_channels, const int out_channels, const int 
     _bias.setZero(out_channels);
   else
     _bias.resize(0);
+  _tap_kernel = kernels::pick_conv1d_tap_kernel(out_channels, in_channels, groups);
+  pack_taps();
   _has_cached_prewarm_state = false;
   _output.resize(0, 0);
 }
@@ -154,7 +190,13 @@ void Conv1D::set_weights_(std::vector<float>::iterator& weights) {
   read_grouped_weights(_weight, _num_groups, weights);
   if (_bias.size() > 0)
     read_bias(_bias, weights);
+  pack_taps();
   _has_cached_prewarm_state = false;
+}
+
+void Conv1D::pack_taps() {
+  pack_for_kernels(_tap_kernel != nullptr, _weight.data(), _weight.size(), _bias, _num_groups, _packed_weight,
+                   _packed_bias);
 }
 
 void Conv1D::set_size_and_weights_(const int in_channels, const int out_channels, const int kernel_size,
@@ -179,35 +221,40 @@ void Conv1D::SetMaxBufferSize(const int maxBufferSize) {
                  maxBufferSize);
 }
 
-template <class Window, class Out>
-void Conv1D::accumulate_tap(const int k, const Window& window, Out&& out) const {
-  if (_is_depthwise)
-    out.array() += window.array().colwise() * _weight[k].diagonal().array();
+template <class TapWindow, class Out>
+void Conv1D::convolve(const TapWindow& tap_window, Out&& out) const {
+  const long reach = static_cast<long>(_kernel_size - 1) * _dilation;
+  if (_tap_kernel) {
+    // One call for all taps: the kernel keeps its sums in registers from the first tap to the last.
+    const auto oldest = tap_window(reach);
+    _tap_kernel(_packed_weight.data(), has_bias() ? _packed_bias.data() : nullptr, _kernel_size,
+                _dilation * oldest.outerStride(), oldest.data(), oldest.outerStride(), out.data(),
+                out.outerStride(), static_cast<int>(out.cols()));
+    return;
+  }
+  if (has_bias())
+    out.colwise() = _bias;
   else
-    add_grouped_product(_weight[k], window, out, _num_groups);
+    out.setZero();
+  for (int k = 0; k < _kernel_size; ++k) {
+    const auto window = tap_window(reach - static_cast<long>(k) * _dilation);
+    if (_is_depthwise)
+      out.array() += window.array().colwise() * _weight[k].diagonal().array();
+    else
+      add_grouped_product(_weight[k], window, out, _num_groups);
+  }
 }
 
 void Conv1D::Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames) {
   _history.write(input, num_frames);
-  auto out = _output.leftCols(num_frames);
-  if (has_bias())
-    out.colwise() = _bias;
-  else
-    out.setZero();
-  for (int k = 0; k < _kernel_size; ++k)
-    accumulate_tap(k, _history.window(static_cast<long>(_kernel_size - 1 - k) * _dilation, num_frames), out);
+  convolve([&](const long delay) { return _history.window(delay, num_frames); },
+           _output.leftCols(num_frames));
 }
 
 void Conv1D::process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start,
                       const long ncols, const long j_start) const {
-  auto out = output.middleCols(j_start, ncols);
-  if (has_bias())
-    out.colwise() = _bias;
-  else
-    out.setZero();
-  for (int k = 0; k < _kernel_size; ++k)
-    accumulate_tap(k, input.middleCols(i_start - static_cast<long>(_kernel_size - 1 - k) * _dilation, ncols),
-                   out);
+  convolve([&](const long delay) { return input.middleCols(i_start - delay, ncols); },
+           output.middleCols(j_start, ncols));
 }
 
 void Conv1D::CacheStateAsPrewarmed() {

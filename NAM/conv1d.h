@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include "kernels/registry.h"
 #include "ring_buffer.h"
 
 namespace nam {
@@ -59,6 +60,8 @@ public:
   int get_dilation() const { return _dilation; }
   int get_groups() const { return _num_groups; }
   bool has_bias() const { return _bias.size() > 0; }
+  /// \brief Name of the kernel this layer runs (e.g. "conv1d_tap_o8i8g4__avx2"), or "conv1d_tap__generic".
+  const char* kernel_name() const { return kernels::conv1d_tap_kernel_name(_tap_kernel); }
 
   /// \brief Weight count of a layer with this shape, without building it.
   static long long count_weights(long long in_channels, long long out_channels, long long kernel_size,
@@ -80,14 +83,23 @@ protected:
   int _num_groups = 1;
 
 private:
-  /// Adds tap `k` applied to `window` (in x num_frames) to the first `num_frames` columns of `out`.
-  template <class Window, class Out>
-  void accumulate_tap(int k, const Window& window, Out&& out) const;
+  /// Refreshes the kernels' copy (`_packed_weight`, `_packed_bias`) of `_weight` and `_bias`.
+  void pack_taps();
+  /// Computes `out` (out x frames) from the input windows of the taps: `tap_window(delay)` is the (in x
+  /// frames) input delayed by `delay` frames.
+  template <class TapWindow, class Out>
+  void convolve(const TapWindow& tap_window, Out&& out) const;
 
   long _in_channels = 0;
   long _out_channels = 0;
   int _kernel_size = 0;
   bool _is_depthwise = false;
+  /// Templated kernel for this tap shape, picked in set_size_ (it runs all taps); nullptr runs the generic
+  /// Eigen path.
+  kernels::Conv1DTapFn _tap_kernel = nullptr;
+  /// Each tap's diagonal blocks in the kernels' layout, tap after tap (kernels::pack_block_diagonal).
+  std::vector<float> _packed_weight;
+  std::vector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
   RingBuffer _history;
   Eigen::MatrixXf _output;
   Eigen::VectorXf _cached_prewarm_state;

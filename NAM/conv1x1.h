@@ -6,6 +6,8 @@
 
 #include <Eigen/Dense>
 
+#include "kernels/registry.h"
+
 namespace nam {
 
 /// \brief Maps each frame (column) of a (in_channels x frames) matrix to out_channels values:
@@ -49,6 +51,9 @@ public:
   /// \brief Weight count of a layer with this shape, without building it.
   static long long count_weights(long long in_channels, long long out_channels, bool bias, long long groups);
 
+  /// \brief Name of the kernel this layer runs (e.g. "conv1x1_o16i8g2__avx2"), or "conv1x1__generic".
+  const char* kernel_name() const { return kernels::conv1x1_kernel_name(_kernel); }
+
 protected:
   /// Dense (out x in) weights; entries off the group blocks stay zero.
   Eigen::MatrixXf _weight;
@@ -64,6 +69,11 @@ private:
   long _out_channels = 0;
   bool _do_bias = false;
   bool _is_depthwise = false;
+  /// Templated kernel picked for this shape when it was set; nullptr runs the generic Eigen path.
+  kernels::Conv1x1Fn _kernel = nullptr;
+  /// The diagonal blocks of `_weight` in the kernels' layout (kernels::pack_block_diagonal).
+  std::vector<float> _packed_weight;
+  std::vector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
   Eigen::MatrixXf _output;
 };
 

@@ -664,7 +664,6 @@ void WaveNet::process_block(NAM_SAMPLE** input, NAM_SAMPLE** output, const int n
 namespace {
 
 // Sizes beyond these are refused before anything is allocated (real models use a few dozen channels).
-constexpr long long kMaxChannels = 4096;
 constexpr long long kMaxKernelSize = 4096;
 constexpr long long kMaxDilation = 1 << 20;
 constexpr long long kMaxLayersPerArray = 4096;

@@ -27,10 +27,10 @@ std::unique_ptr<nam::DSP> load_or_null(const std::filesystem::path& path) {
   }
 }
 
-#define LOAD_OR_SKIP(var, path)                                                                                       \
-  std::unique_ptr<nam::DSP> var = load_or_null(path);                                                                 \
-  if (!var)                                                                                                           \
-    GTEST_SKIP() << "cannot load " << (path)
+#define LOAD_OR_SKIP(var, path)                                                                              \
+  std::unique_ptr<nam::DSP> var = load_or_null(path);                                                        \
+  if (!var)                                                                                                  \
+  GTEST_SKIP() << "cannot load " << (path)
 
 std::filesystem::path upstream(const char* name) {
   return nam_test::reference_dir() / ".." / "upstream" / "example_models" / name;

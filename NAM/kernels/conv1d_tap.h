@@ -1,0 +1,18 @@
+// The templated kernel of a dilated Conv1D, specialized on the shape of one tap (out, in, groups): it runs
+// every tap of a block, out = b + sum_k W_k·x[t - (taps - 1 - k)·dilation], with the running sums in
+// registers from the first tap to the last. Conv1D keeps its input history contiguous (RingBuffer), so the
+// window of tap k is the oldest tap's window shifted by k·dilation columns: a pointer and an offset.
+//
+// No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
+// after conv1x1.h (which defines grouped_conv).
+
+/// \brief The Conv1D kernel (signature kernels::Conv1DTapFn): `output[:, t] = bias + sum_k W_k ·
+/// input[:, t + k * tap_offset / input_stride]` for k in [0, taps), without the bias when `bias` is null.
+/// Layout and packing as grouped_conv.
+template <int OutCh, int InCh, int Groups>
+void conv1d_tap(const float* weights, const float* bias, const int taps, const long tap_offset,
+                const float* input, const long input_stride, float* output, const long output_stride,
+                const int num_frames) {
+  grouped_conv<OutCh, InCh, Groups, true>(weights, bias, taps, tap_offset, input, input_stride, output,
+                                          output_stride, num_frames);
+}

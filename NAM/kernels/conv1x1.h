@@ -1,0 +1,230 @@
+// The templated kernel behind Conv1x1 and Conv1D: out = b + sum over taps of W_k·x_k for a block of frames,
+// where each W_k is grouped (block-diagonal). NAM models use 1 to 32 channels and 64-frame blocks, where a
+// generic GEMM spends its time on dispatch, runtime loop bounds and the zeros off the diagonal blocks. Here
+// every bound but the tap count is a compile-time constant, only the diagonal blocks are stored and
+// multiplied, and a tile of output columns stays in registers from the first tap to a single store.
+//
+// No include guard on purpose: kernels/registry.inc includes this file once inside each instruction-set
+// namespace (after simd.h, which provides Vec), and it includes nothing itself, so every instruction it
+// produces obeys its region's target.
+
+/// \brief Lanes per accumulator vector for a group whose packed column has `rows` floats: the widest
+/// power of two up to the target's width that divides it.
+constexpr int chunk_width(const int rows) {
+  int width = kLanes;
+  while (rows % width != 0)
+    width /= 2;
+  return width;
+}
+
+/// \brief The compile-time layout of a shape. Outputs are computed in blocks that share their loads and
+/// are stored together: one group at a time, or, in the shared layout of narrow groups (packing.h), one
+/// vector spanning several groups at a time.
+template <int OutCh, int InCh, int Groups>
+struct Layout {
+  static_assert(OutCh > 0 && InCh > 0 && Groups > 0, "kernel shapes are positive");
+  static_assert(OutCh % Groups == 0, "a kernel table line has groups that do not divide out");
+  static_assert(InCh % Groups == 0, "a kernel table line has groups that do not divide in");
+  static constexpr int kOutPerGroup = OutCh / Groups;
+  static constexpr int kInPerGroup = InCh / Groups;
+  static constexpr int kSharedLanes = shared_group_lanes(OutCh, InCh, Groups);
+  static constexpr bool kShared = kSharedLanes > 0;
+
+  static constexpr int kBlocks = kShared ? OutCh / kSharedLanes : Groups;
+  static constexpr int kBlockOutputs = kShared ? kSharedLanes : kOutPerGroup;
+  /// Packed floats per input step of a block (a padded weight column, or a shared vector); also the
+  /// stride of the packed bias.
+  static constexpr int kBlockRows = kShared ? kSharedLanes : packed_group_rows(kOutPerGroup);
+  /// Input channels a block reads (its groups' inputs, which are consecutive).
+  static constexpr int kBlockInputs = kShared ? kSharedLanes / kOutPerGroup * kInPerGroup : kInPerGroup;
+  static constexpr int kWidth = kShared ? kSharedLanes : chunk_width(kBlockRows);
+  static constexpr int kChunks = (kBlockOutputs + kWidth - 1) / kWidth;     // vectors holding real outputs
+  static constexpr int kTapFloats = packed_group_rows(kOutPerGroup) * InCh; // packed weights per tap
+
+  /// Frames per tile: enough accumulators to reuse each loaded weight vector `frames` times, few enough to
+  /// stay in registers beside the weights. Several taps need a second set (the running sum).
+  static constexpr int tile_frames(const bool several_taps) {
+    const int frames = kAccumulators / (kChunks * (several_taps ? 2 : 1));
+    return frames < 1 ? 1 : (frames > 8 ? 8 : frames);
+  }
+};
+
+/// \brief A tile of accumulators: `kFrames` frames x a block's `kChunks` vectors.
+template <class L, int kFrames>
+struct Tile {
+  Vec<L::kWidth> v[kFrames][L::kChunks];
+};
+
+/// \brief Lanes l of the result take `span[(l / kOutPerGroup) * kInPerGroup + J]`: input J of each lane's
+/// group, for a shared vector whose groups read `span`.
+template <int kOutPerGroup, int kInPerGroup, int J, int... Lane, class V>
+NAM_ALWAYS_INLINE Vec<sizeof...(Lane)> spread_input(const V& span, std::integer_sequence<int, Lane...>) {
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+  return __builtin_shufflevector(span, span, ((Lane / kOutPerGroup) * kInPerGroup + J)...);
+#else
+  Vec<sizeof...(Lane)> spread;
+  ((spread[Lane] = span[(Lane / kOutPerGroup) * kInPerGroup + J]), ...);
+  return spread;
+#endif
+}
+
+/// \brief `acc += sum over input steps J.. of w[J] * spread_input<J>(span)`.
+template <class L, int J>
+NAM_ALWAYS_INLINE void add_shared_inputs(Vec<L::kWidth>& acc, const Vec<L::kWidth>* w,
+                                         const Vec<L::kBlockInputs>& span) {
+  if constexpr (J < L::kInPerGroup) {
+    acc += w[J] * spread_input<L::kOutPerGroup, L::kInPerGroup, J>(
+                      span, std::make_integer_sequence<int, L::kWidth>());
+    add_shared_inputs<L, J + 1>(acc, w, span);
+  }
+}
+
+/// \brief `tile = W·x` for one block and one tap over a tile of frames, summed in input order.
+///
+/// A group block broadcasts each input value and multiplies it with one contiguous packed weight column. A
+/// shared block loads each frame's inputs for its groups once and rearranges them in registers for every
+/// input step, so that narrow groups still fill whole vectors.
+template <class L, int kFrames>
+NAM_ALWAYS_INLINE void block_product(Tile<L, kFrames>& tile, const float* NAM_RESTRICT weights,
+                                     const float* NAM_RESTRICT x, const long input_stride) {
+  NAM_KERNEL_UNROLL
+  for (int f = 0; f < kFrames; ++f) {
+    NAM_KERNEL_UNROLL
+    for (int c = 0; c < L::kChunks; ++c)
+      tile.v[f][c] = zeros<L::kWidth>();
+  }
+  if constexpr (L::kShared) {
+    Vec<L::kWidth> w[L::kInPerGroup];
+    NAM_KERNEL_UNROLL
+    for (int j = 0; j < L::kInPerGroup; ++j)
+      w[j] = load<L::kWidth>(weights + j * L::kBlockRows);
+    NAM_KERNEL_UNROLL
+    for (int f = 0; f < kFrames; ++f)
+      add_shared_inputs<L, 0>(tile.v[f][0], w, load<L::kBlockInputs>(x + f * input_stride));
+  } else {
+    for (int j = 0; j < L::kInPerGroup; ++j) {
+      Vec<L::kWidth> w[L::kChunks];
+      NAM_KERNEL_UNROLL
+      for (int c = 0; c < L::kChunks; ++c)
+        w[c] = load<L::kWidth>(weights + j * L::kBlockRows + c * L::kWidth);
+      NAM_KERNEL_UNROLL
+      for (int f = 0; f < kFrames; ++f) {
+        const float value = x[f * input_stride + j];
+        NAM_KERNEL_UNROLL
+        for (int c = 0; c < L::kChunks; ++c)
+          tile.v[f][c] += w[c] * value;
+      }
+    }
+  }
+}
+
+/// \brief Writes lanes [From, From + Count) of `v` to `y + From` in power-of-two pieces (a group of 6
+/// outputs is a 4-store and a 2-store), so that the padding lanes are never stored.
+template <int From, int Count, class V>
+NAM_ALWAYS_INLINE void store_lanes(float* NAM_RESTRICT y, const V& v) {
+  if constexpr (Count > 0) {
+    constexpr int kPiece = power_of_two_floor(Count);
+    store(y + From, lanes<From, kPiece>(v));
+    store_lanes<From + kPiece, Count - kPiece>(y, v);
+  }
+}
+
+/// \brief Stores chunks [Chunk, kChunks) of one frame's accumulators for a block.
+template <class L, int Chunk>
+NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const Vec<L::kWidth>* acc) {
+  if constexpr (Chunk < L::kChunks) {
+    constexpr int kLeft = L::kBlockOutputs - Chunk * L::kWidth;
+    store_lanes<0, (kLeft < L::kWidth ? kLeft : L::kWidth)>(y + Chunk * L::kWidth, acc[Chunk]);
+    store_block<L, Chunk + 1>(y, acc);
+  }
+}
+
+/// \brief `kFrames` consecutive frames of grouped_conv.
+template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps, int kFrames>
+NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                 const int taps, const long tap_offset, const float* NAM_RESTRICT x,
+                                 const long input_stride, float* NAM_RESTRICT y, const long output_stride) {
+  using L = Layout<OutCh, InCh, Groups>;
+  for (int b = 0; b < L::kBlocks; ++b) {
+    const float* NAM_RESTRICT block_weights = weights + b * L::kInPerGroup * L::kBlockRows;
+    const float* NAM_RESTRICT block_x = x + b * L::kBlockInputs;
+    Tile<L, kFrames> sum;
+    block_product<L, kFrames>(sum, block_weights, block_x, input_stride);
+    if constexpr (kBias) {
+      NAM_KERNEL_UNROLL
+      for (int c = 0; c < L::kChunks; ++c) {
+        const Vec<L::kWidth> bias_chunk = load<L::kWidth>(bias + b * L::kBlockRows + c * L::kWidth);
+        NAM_KERNEL_UNROLL
+        for (int f = 0; f < kFrames; ++f)
+          sum.v[f][c] += bias_chunk;
+      }
+    }
+    if constexpr (kSeveralTaps) {
+      // Each tap is summed on its own, then added: the generic path's rounding, tap by tap.
+      for (int k = 1; k < taps; ++k) {
+        Tile<L, kFrames> part;
+        block_product<L, kFrames>(part, block_weights + k * L::kTapFloats, block_x + k * tap_offset,
+                                  input_stride);
+        NAM_KERNEL_UNROLL
+        for (int f = 0; f < kFrames; ++f) {
+          NAM_KERNEL_UNROLL
+          for (int c = 0; c < L::kChunks; ++c)
+            sum.v[f][c] += part.v[f][c];
+        }
+      }
+    }
+    NAM_KERNEL_UNROLL
+    for (int f = 0; f < kFrames; ++f)
+      store_block<L, 0>(y + f * output_stride + b * L::kBlockOutputs, sum.v[f]);
+  }
+}
+
+/// \brief grouped_conv with the bias choice made: whole tiles, then single frames.
+template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps>
+NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                   const int taps, const long tap_offset, const float* NAM_RESTRICT input,
+                                   const long input_stride, float* NAM_RESTRICT output,
+                                   const long output_stride, const int num_frames) {
+  constexpr int kTile = Layout<OutCh, InCh, Groups>::tile_frames(kSeveralTaps);
+  int t = 0;
+  for (; t + kTile <= num_frames; t += kTile)
+    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, kTile>(weights, bias, taps, tap_offset,
+                                                               input + t * input_stride, input_stride,
+                                                               output + t * output_stride, output_stride);
+  for (; t < num_frames; ++t)
+    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, 1>(weights, bias, taps, tap_offset,
+                                                           input + t * input_stride, input_stride,
+                                                           output + t * output_stride, output_stride);
+}
+
+/// \brief `output[:, t] = bias + sum_k W_k · input_k[:, t]` for t in [0, num_frames), where tap k reads
+/// `input + k * tap_offset` (one tap unless kSeveralTaps).
+///
+/// Layout: each input is column-major InCh x num_frames with a column every `input_stride` floats (one
+/// column per frame); `output` likewise OutCh x num_frames with `output_stride`. The work is vectorized over
+/// output channels, because a frame's channels are the contiguous dimension (vectorizing over frames would
+/// need a transpose of every input and output). `weights` holds only the diagonal blocks, taps one after
+/// the other, and `bias` is padded alike, as packing.h lays them out, so that every vector the kernel loads
+/// is contiguous. Frames go in tiles that share each weight load. Products are summed in input order, tap
+/// by tap, and added to the bias and then to the earlier taps, which is how the generic path rounds.
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps>
+NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                    const int taps, const long tap_offset, const float* NAM_RESTRICT input,
+                                    const long input_stride, float* NAM_RESTRICT output,
+                                    const long output_stride, const int num_frames) {
+  if (bias)
+    conv_frames<OutCh, InCh, Groups, true, kSeveralTaps>(weights, bias, taps, tap_offset, input, input_stride,
+                                                         output, output_stride, num_frames);
+  else
+    conv_frames<OutCh, InCh, Groups, false, kSeveralTaps>(weights, nullptr, taps, tap_offset, input,
+                                                          input_stride, output, output_stride, num_frames);
+}
+
+/// \brief The Conv1x1 kernel (signature kernels::Conv1x1Fn): `out = W·in + b`, or `W·in` when `bias` is
+/// null. Layout as grouped_conv.
+template <int OutCh, int InCh, int Groups>
+void conv1x1(const float* weights, const float* bias, const float* input, const long input_stride,
+             float* output, const long output_stride, const int num_frames) {
+  grouped_conv<OutCh, InCh, Groups, false>(weights, bias, 1, 0, input, input_stride, output, output_stride,
+                                           num_frames);
+}

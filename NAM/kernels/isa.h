@@ -1,0 +1,116 @@
+#pragma once
+/// \file isa.h
+/// \brief The instruction sets the templated kernels are compiled for, which of them this CPU runs (detected
+/// once), and the cap that tests and users put on the choice (`NAM_ISA=baseline|avx2|avx512`).
+///
+/// Every kernel exists once per instruction set, compiled with a function-level target so that no build
+/// flag is needed; the registry runs the best one that is both supported here and at or below the cap.
+
+#include <atomic>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+
+// AVX2 and AVX-512 variants need GCC/Clang function-level targets on x86. Elsewhere (MSVC, ARM) only the
+// portable baseline kernels exist.
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#  define NAM_KERNELS_X86 1
+#else
+#  define NAM_KERNELS_X86 0
+#endif
+
+namespace nam {
+namespace kernels {
+
+/// \brief Instruction sets, weakest first (the order is used for comparisons).
+enum class Isa : int {
+  baseline = 0, ///< whatever the build targets (SSE2 in a portable x86-64 build)
+  avx2 = 1,     ///< AVX2 + FMA
+  avx512 = 2,   ///< AVX-512 F/VL/DQ/BW
+};
+
+inline constexpr Isa kAllIsas[] = {Isa::baseline, Isa::avx2, Isa::avx512};
+
+/// \brief "baseline", "avx2" or "avx512": the spelling used in kernel names and in `NAM_ISA`.
+constexpr const char* isa_name(const Isa isa) {
+  switch (isa) {
+  case Isa::avx2:
+    return "avx2";
+  case Isa::avx512:
+    return "avx512";
+  default:
+    return "baseline";
+  }
+}
+
+/// \brief The Isa spelled `text` (as isa_name writes it), or nullopt.
+inline std::optional<Isa> parse_isa(const std::string_view text) {
+  for (const Isa isa : kAllIsas)
+    if (text == isa_name(isa))
+      return isa;
+  return std::nullopt;
+}
+
+/// \brief True when this build contains kernels for `isa` (AVX2/AVX-512 only on x86 with GCC or Clang).
+constexpr bool isa_compiled(const Isa isa) {
+  return isa == Isa::baseline || NAM_KERNELS_X86;
+}
+
+/// \brief The best instruction set this CPU and operating system run, among those compiled in. Detected on
+/// the first call; later calls return the stored answer.
+inline Isa detected_isa() {
+#if NAM_KERNELS_X86
+  static const Isa detected = [] {
+    // GCC's and Clang's checks include the OS enabling the wider register state (XGETBV).
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("fma"))
+      return Isa::avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return Isa::avx2;
+    return Isa::baseline;
+  }();
+  return detected;
+#else
+  return Isa::baseline;
+#endif
+}
+
+/// \brief True when kernels for `isa` can run here (whatever the cap).
+inline bool isa_available(const Isa isa) {
+  return isa_compiled(isa) && static_cast<int>(isa) <= static_cast<int>(detected_isa());
+}
+
+namespace detail {
+/// The cap, first read from the environment variable NAM_ISA (unknown values mean no cap).
+inline std::atomic<int>& isa_cap_storage() {
+  static std::atomic<int> cap{[] {
+    const char* text = std::getenv("NAM_ISA");
+    const std::optional<Isa> parsed = text ? parse_isa(text) : std::nullopt;
+    return static_cast<int>(parsed.value_or(Isa::avx512));
+  }()};
+  return cap;
+}
+} // namespace detail
+
+/// \brief The strongest instruction set kernels may use: `NAM_ISA` from the environment unless
+/// `set_isa_cap` was called; no cap (avx512) by default.
+inline Isa isa_cap() {
+  return static_cast<Isa>(detail::isa_cap_storage().load(std::memory_order_relaxed));
+}
+
+/// \brief Caps the instruction set for kernels picked from now on (layers keep the kernel they picked when
+/// they were sized). Meant for tests and benchmarks comparing instruction sets.
+inline void set_isa_cap(const Isa cap) {
+  detail::isa_cap_storage().store(static_cast<int>(cap), std::memory_order_relaxed);
+}
+
+/// \brief The instruction set new picks start from: the weaker of the cap and the CPU's best.
+inline Isa selected_isa() {
+  const int cap = static_cast<int>(isa_cap());
+  const int detected = static_cast<int>(detected_isa());
+  return static_cast<Isa>(cap < detected ? cap : detected);
+}
+
+} // namespace kernels
+} // namespace nam

@@ -1,0 +1,103 @@
+#pragma once
+/// \file packing.h
+/// \brief How layers hand their weights to the templated kernels: only the diagonal blocks of each grouped
+/// matrix, laid out so that every vector the kernel loads is contiguous. The layout depends on the shape
+/// alone (never on the instruction set), so a layer packs once whatever kernel it picked.
+///
+/// Two layouts:
+/// - per group (the usual one): one column per input channel i holding i's weights for the outputs of its
+///   group, padded with zeros to packed_group_rows() so that a column is a whole number of vectors;
+/// - shared vectors, for narrow groups (a power-of-two out/groups smaller than the vector): a vector of
+///   shared_group_lanes() outputs spans several groups, and for each step j of the group's inputs it holds
+///   every lane's weight for input j of its own group. The kernel pairs it with the inputs rearranged in
+///   registers, so narrow groups still fill whole vectors.
+
+#include <cstring>
+#include <utility>
+
+namespace nam {
+namespace kernels {
+
+constexpr bool is_power_of_two(const int n) {
+  return n > 0 && (n & (n - 1)) == 0;
+}
+
+/// \brief Floats per packed weight column for groups of `out_per_group` outputs: rounded up to a power of
+/// two up to 8, then to a multiple of 8.
+constexpr int packed_group_rows(const int out_per_group) {
+  if (out_per_group > 8)
+    return (out_per_group + 7) / 8 * 8;
+  int rows = 1;
+  while (rows < out_per_group)
+    rows *= 2;
+  return rows;
+}
+
+/// Widest vector (in floats) a shared layout uses.
+inline constexpr int kMaxSharedLanes = 8;
+
+/// \brief Lanes of a shared vector for this shape, or 0 when groups are packed one by one: the widest power
+/// of two up to 8 that divides `out` and holds at least two whole groups, provided the inputs those groups
+/// read (their "span") are a power of two of at most 16 floats.
+constexpr int shared_group_lanes(const int out, const int in, const int groups) {
+  const int out_per_group = out / groups;
+  const int in_per_group = in / groups;
+  int lanes = 1;
+  while (lanes * 2 <= kMaxSharedLanes && out % (lanes * 2) == 0)
+    lanes *= 2;
+  if (!is_power_of_two(out_per_group) || lanes <= out_per_group)
+    return 0;
+  const int span = lanes / out_per_group * in_per_group;
+  return is_power_of_two(span) && span <= 2 * kMaxSharedLanes ? lanes : 0;
+}
+
+/// \brief Floats of packed weights for a layer (or one tap) of this shape.
+constexpr long packed_size(const int out, const int in, const int groups) {
+  return static_cast<long>(packed_group_rows(out / groups)) * in;
+}
+
+/// \brief Packs the diagonal blocks of a grouped (out x in) weight matrix, given column-major with a column
+/// every `dense_stride` floats, into the kernels' layout for this shape (see the file). Writes packed_size()
+/// floats.
+inline void pack_block_diagonal(const float* dense, const long dense_stride, const int out, const int in,
+                                const int groups, float* packed) {
+  const int out_per_group = out / groups;
+  const int in_per_group = in / groups;
+  // Weight of output o for input j of o's group.
+  const auto weight = [&](const int o, const int j) {
+    const int input = (o / out_per_group) * in_per_group + j;
+    return dense[input * dense_stride + o];
+  };
+  if (const int lanes = shared_group_lanes(out, in, groups)) {
+    for (int first = 0; first < out; first += lanes)
+      for (int j = 0; j < in_per_group; ++j)
+        for (int lane = 0; lane < lanes; ++lane)
+          *(packed++) = weight(first + lane, j);
+    return;
+  }
+  const int rows = packed_group_rows(out_per_group);
+  for (int i = 0; i < in; ++i) {
+    const int first_output = (i / in_per_group) * out_per_group;
+    for (int r = 0; r < rows; ++r)
+      *(packed++) = r < out_per_group ? weight(first_output + r, i % in_per_group) : 0.0f;
+  }
+}
+
+/// \brief Floats of a packed bias: each group's biases padded like a packed weight column.
+constexpr long packed_bias_size(const int out, const int groups) {
+  return static_cast<long>(packed_group_rows(out / groups)) * groups;
+}
+
+/// \brief Packs `out` biases for the kernels: each group's out/groups biases, then zeros up to
+/// packed_group_rows() (no padding in the shared layout, whose groups are a power of two wide). Writes
+/// packed_bias_size() floats.
+inline void pack_bias(const float* bias, const int out, const int groups, float* packed) {
+  const int out_per_group = out / groups;
+  const int rows = packed_group_rows(out_per_group);
+  for (int g = 0; g < groups; ++g)
+    for (int r = 0; r < rows; ++r)
+      *(packed++) = r < out_per_group ? bias[g * out_per_group + r] : 0.0f;
+}
+
+} // namespace kernels
+} // namespace nam

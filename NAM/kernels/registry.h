@@ -1,0 +1,91 @@
+#pragma once
+/// \file registry.h
+/// \brief The registered templated kernels (one per shape of kernels/conv1x1_shapes.inc and
+/// kernels/conv1d_tap_shapes.inc, per instruction set) and how a layer picks one.
+///
+/// A layer picks once, when its shape is set: the best registered kernel for (out, in, groups) at or below
+/// the instruction-set cap, else the same shape on a weaker instruction set, else none (nullptr), which means
+/// the layer's generic Eigen path, correct for every shape. The definitions are compiled as part of
+/// NAM/conv1d.cpp (see kernels/registry.inc), so plugin projects need no extra source file.
+
+#include <functional>
+#include <span>
+#include <string>
+
+#include "isa.h"
+#include "packing.h"
+
+namespace nam {
+namespace kernels {
+
+/// \brief A Conv1x1 kernel: `output[:, t] = W · input[:, t] + bias` for t in [0, num_frames), or without
+/// the bias when `bias` is null. Column-major: a column of `in` (resp. `out`) floats per frame, columns
+/// `input_stride` (resp. `output_stride`) floats apart. `weights` and `bias` in the packed layouts of
+/// pack_block_diagonal and pack_bias. Real-time safe: no allocation.
+using Conv1x1Fn = void (*)(const float* weights, const float* bias, const float* input, long input_stride,
+                           float* output, long output_stride, int num_frames);
+
+/// \brief A Conv1D kernel, specialized on the shape of one tap: `output[:, t] = bias + sum_k W_k ·
+/// input_k[:, t]` for t in [0, num_frames), without the bias when `bias` is null, over `taps` taps, where tap
+/// k reads `input + k * tap_offset` (so a dilated conv passes its oldest tap's window and the dilation times
+/// the stride). Layout as Conv1x1Fn; the taps' packed weights follow each other (packed_size floats each).
+/// Sums are rounded as the generic path rounds them: each tap on its own, added to the bias, then tap by tap.
+using Conv1DTapFn = void (*)(const float* weights, const float* bias, int taps, long tap_offset,
+                             const float* input, long input_stride, float* output, long output_stride,
+                             int num_frames);
+
+/// \brief One registered kernel: its name (e.g. "conv1x1_o16i8g2__avx2"), its shape and instruction set.
+template <class Fn>
+struct KernelInfo {
+  const char* name;
+  int out;
+  int in;
+  int groups;
+  Isa isa;
+  Fn fn;
+};
+using Conv1x1Kernel = KernelInfo<Conv1x1Fn>;
+using Conv1DTapKernel = KernelInfo<Conv1DTapFn>;
+
+/// \brief Names of the generic paths, as reported for layers that run no templated kernel.
+inline constexpr const char* kConv1x1GenericName = "conv1x1__generic";
+inline constexpr const char* kConv1DTapGenericName = "conv1d_tap__generic";
+
+/// \brief Every compiled-in Conv1x1 kernel: all shapes for baseline, then for avx2, then avx512 (where
+/// compiled). Includes kernels this CPU cannot run; check isa_available() before calling one.
+std::span<const Conv1x1Kernel> conv1x1_kernels();
+/// \brief Every compiled-in Conv1D tap kernel, ordered as conv1x1_kernels().
+std::span<const Conv1DTapKernel> conv1d_tap_kernels();
+
+/// \brief The kernel a Conv1x1 of this shape runs, or nullptr for the generic path (unregistered shape,
+/// depthwise, or the generic path forced). Reports the pick to the pick listener, if one is set.
+Conv1x1Fn pick_conv1x1_kernel(int out, int in, int groups);
+/// \brief The kernel a Conv1D whose taps have this shape runs (all taps in one call), or nullptr (as
+/// pick_conv1x1_kernel).
+Conv1DTapFn pick_conv1d_tap_kernel(int out, int in, int groups);
+
+/// \brief Name of a picked kernel; the generic name for nullptr.
+const char* conv1x1_kernel_name(Conv1x1Fn kernel);
+const char* conv1d_tap_kernel_name(Conv1DTapFn kernel);
+
+/// \brief When set, every pick made from now on returns nullptr, so layers built afterwards run the generic
+/// path (`benchmodel --generic`). Layers already built keep their pick.
+void set_force_generic(bool force);
+bool force_generic();
+
+/// \brief What a pick chose, for tools that list each layer's kernel (`benchmodel --verbose`).
+struct PickReport {
+  const char* layer; ///< "conv1x1" or "conv1d_tap"
+  int out;
+  int in;
+  int groups;
+  const char* kernel;      ///< the picked kernel's name, or the generic name
+  std::string why_generic; ///< empty when a templated kernel was picked
+};
+
+/// \brief Calls `listener` on every pick from now on, on the thread that builds the layer, one call at a
+/// time; an empty function stops the reports. Picks happen while models load, never in process().
+void set_pick_listener(std::function<void(const PickReport&)> listener);
+
+} // namespace kernels
+} // namespace nam

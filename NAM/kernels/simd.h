@@ -1,0 +1,92 @@
+// Fixed-width float vectors for the kernels, written once and compiled for each instruction set: with GCC
+// and Clang they are the compilers' generic vectors, which become SSE, AVX or AVX-512 registers according to
+// the target region that includes this file; elsewhere (MSVC) a plain array with the same operations, left
+// to the compiler's auto-vectorizer.
+//
+// No include guard on purpose: kernels/registry.inc includes this file once inside each instruction-set
+// namespace, so each gets its own force-inlined copies. It includes nothing (<cstring> comes first).
+
+#ifndef NAM_KERNEL_UNROLL
+#  if defined(__GNUC__) || defined(__clang__)
+#    define NAM_KERNEL_UNROLL _Pragma("GCC unroll 32")
+#  else
+#    define NAM_KERNEL_UNROLL
+#  endif
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+template <int N>
+struct VecOf {
+  typedef float type __attribute__((vector_size(N * sizeof(float))));
+};
+#else
+template <int N>
+struct VecOf {
+  struct type {
+    float lane[N];
+    NAM_ALWAYS_INLINE float& operator[](const int i) { return lane[i]; }
+    NAM_ALWAYS_INLINE float operator[](const int i) const { return lane[i]; }
+    NAM_ALWAYS_INLINE type& operator+=(const type& other) {
+      for (int i = 0; i < N; ++i)
+        lane[i] += other.lane[i];
+      return *this;
+    }
+    NAM_ALWAYS_INLINE friend type operator+(type a, const type& b) { return a += b; }
+    NAM_ALWAYS_INLINE friend type operator*(const type& a, const float s) {
+      type r;
+      for (int i = 0; i < N; ++i)
+        r.lane[i] = a.lane[i] * s;
+      return r;
+    }
+    NAM_ALWAYS_INLINE friend type operator*(const type& a, const type& b) {
+      type r;
+      for (int i = 0; i < N; ++i)
+        r.lane[i] = a.lane[i] * b.lane[i];
+      return r;
+    }
+  };
+};
+#endif
+
+/// \brief N floats in one (or, past the target's width, several) vector registers.
+template <int N>
+using Vec = typename VecOf<N>::type;
+
+/// \brief N lanes set to zero.
+template <int N>
+NAM_ALWAYS_INLINE Vec<N> zeros() {
+  Vec<N> v;
+  std::memset(&v, 0, sizeof v);
+  return v;
+}
+
+/// \brief N consecutive floats from `p` (no alignment needed).
+template <int N>
+NAM_ALWAYS_INLINE Vec<N> load(const float* p) {
+  Vec<N> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/// \brief Writes all lanes of `v` to consecutive floats from `p` (no alignment needed).
+template <class V>
+NAM_ALWAYS_INLINE void store(float* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+/// \brief Lanes [From, From + Count) of `v` (compilers turn this copy into a register extract).
+template <int From, int Count, class V>
+NAM_ALWAYS_INLINE Vec<Count> lanes(const V& v) {
+  static_assert((From + Count) * sizeof(float) <= sizeof(V), "lanes out of range");
+  Vec<Count> part;
+  std::memcpy(&part, reinterpret_cast<const float*>(&v) + From, sizeof part);
+  return part;
+}
+
+/// \brief The largest power of two that is at most `n` (n >= 1).
+constexpr int power_of_two_floor(const int n) {
+  int p = 1;
+  while (p * 2 <= n)
+    p *= 2;
+  return p;
+}
