@@ -1,7 +1,303 @@
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "activations.h"
 #include "builtin_architectures.h"
+#include "compiler.h"
+#include "config_reader.h"
+#include "kernels/isa.h"
+#include "kernels/registry.h"
+#include "lstm.h"
 
 namespace nam {
 namespace lstm {
-void register_architecture(ConfigParserRegistry&) {} // not implemented yet
+
+namespace {
+/// The hidden sizes that get a kernel with compile-time bounds (the trainer's presets): the only list.
+using FusedHiddenSizes = std::integer_sequence<int, 24, 16, 12, 8>;
+
+// Layers refused before anything is allocated (widths are bounded by kMaxChannels).
+constexpr int kMaxLayers = 1024;
+// process() works through its block this many frames at a time, layer by layer.
+constexpr int kFramesPerPiece = 128;
+} // namespace
+
+namespace baseline {
+#include "lstm_layer_kernel.inc"
+} // namespace baseline
+
+#if NAM_KERNELS_X86
+#  if defined(__clang__)
+#    pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#  else
+#    pragma GCC push_options
+#    pragma GCC target("avx2,fma")
+#  endif
+namespace avx2 {
+#  include "lstm_layer_kernel.inc"
+} // namespace avx2
+#  if defined(__clang__)
+#    pragma clang attribute pop
+#  else
+#    pragma GCC pop_options
+#  endif
+#endif
+
+/// \brief A layer kernel in its exact and fast-tanh forms.
+struct LayerKernels {
+  LayerKernel exact;
+  LayerKernel fast;
+  int hidden_size; // 0: any size
+  kernels::Isa isa;
+  std::string name;
+};
+
+namespace {
+
+/// \brief The instruction set of the kernels new layers use: AVX2 when the CPU has it and the kernel ISA cap
+/// (kernels/isa.h) allows it. AVX-512 was measured to be faster for H = 24 but slower for H = 12, so CPUs
+/// with it run the AVX2 kernels.
+kernels::Isa layer_isa() {
+  const bool avx2 = static_cast<int>(kernels::selected_isa()) >= static_cast<int>(kernels::Isa::avx2);
+  return avx2 ? kernels::Isa::avx2 : kernels::Isa::baseline;
+}
+
+template <class Table, int... kSizes>
+void add_kernels(std::vector<LayerKernels>& table, const kernels::Isa isa,
+                 std::integer_sequence<int, kSizes...>) {
+  const int sizes[] = {kSizes..., 0};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    std::string name = "lstm_layer_h";
+    name += sizes[i] > 0 ? std::to_string(sizes[i]) : std::string("N");
+    name += "__";
+    name += kernels::isa_name(isa);
+    table.push_back({Table::exact[i], Table::fast[i], sizes[i], isa, std::move(name)});
+  }
+}
+
+const std::vector<LayerKernels>& all_kernels() {
+  static const std::vector<LayerKernels> kernels = [] {
+    std::vector<LayerKernels> table;
+    add_kernels<baseline::LayerKernelTable<FusedHiddenSizes>>(table, kernels::Isa::baseline,
+                                                              FusedHiddenSizes{});
+#if NAM_KERNELS_X86
+    add_kernels<avx2::LayerKernelTable<FusedHiddenSizes>>(table, kernels::Isa::avx2, FusedHiddenSizes{});
+#endif
+    return table;
+  }();
+  return kernels;
+}
+
+/// \brief The fused kernel for this hidden size on the best allowed ISA, else (or when the generic path is
+/// forced, see kernels::set_force_generic) that ISA's any-size kernel.
+const LayerKernels* pick_layer_kernels(const int hidden_size) {
+  const kernels::Isa isa = layer_isa();
+  const bool fused_allowed = !kernels::force_generic();
+  const LayerKernels* any_size = nullptr;
+  for (const LayerKernels& k : all_kernels()) {
+    if (k.isa != isa)
+      continue;
+    if (fused_allowed && k.hidden_size == hidden_size && hidden_size > 0)
+      return &k;
+    if (k.hidden_size == 0)
+      any_size = &k;
+  }
+  return any_size;
+}
+
+float dot(const float* NAM_RESTRICT a, const float* NAM_RESTRICT b, const int n) {
+  // Four interleaved partial sums: one SIMD register, and no long chain of dependent additions.
+  float partial[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  int k = 0;
+  for (; k + 4 <= n; k += 4)
+    for (int lane = 0; lane < 4; ++lane)
+      partial[lane] += a[k + lane] * b[k + lane];
+  for (; k < n; ++k)
+    partial[0] += a[k] * b[k];
+  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
+}
+
+std::vector<float> take(std::vector<float>::iterator& weights, const long count) {
+  std::vector<float> values(weights, weights + count);
+  weights += count;
+  return values;
+}
+
+} // namespace
+
+// LSTMCell ===============================================================================================
+
+LSTMCell::LSTMCell(const int input_size, const int hidden_size, std::vector<float>::iterator& weights) :
+    _input_size(input_size),
+    _hidden_size(hidden_size) {
+  if (input_size < 0 || hidden_size < 0 || (input_size == 0 && hidden_size > 0))
+    throw std::runtime_error(
+        "LSTMCell: input_size must be positive and hidden_size must not be negative, got " +
+        std::to_string(input_size) + " and " + std::to_string(hidden_size));
+  const long rows = 4L * hidden_size;
+  const long columns = static_cast<long>(input_size) + hidden_size;
+  // The file stores the gate matrix row by row; the kernels read it column by column.
+  _weights_by_column.resize(rows * columns);
+  for (long r = 0; r < rows; ++r)
+    for (long j = 0; j < columns; ++j)
+      _weights_by_column[j * rows + r] = *(weights++);
+  _bias = take(weights, rows);
+  _initial_hidden = take(weights, hidden_size);
+  _initial_cell = take(weights, hidden_size);
+  _gates.assign(rows, 0.0f);
+  _single_frame_out.assign(hidden_size, 0.0f);
+  _kernels = pick_layer_kernels(hidden_size);
+  reset_state_();
+}
+
+void LSTMCell::reset_state_() {
+  _hidden = _initial_hidden;
+  _cell = _initial_cell;
+}
+
+LayerView LSTMCell::view() {
+  return {_weights_by_column.data(),
+          _bias.data(),
+          _hidden.data(),
+          _cell.data(),
+          _gates.data(),
+          _input_size,
+          _hidden_size};
+}
+
+void LSTMCell::process_frames_(const float* input, float* hidden_out, const int num_frames) {
+  const LayerKernel kernel = activations::Activation::using_fast_tanh ? _kernels->fast : _kernels->exact;
+  kernel(view(), input, hidden_out, num_frames);
+}
+
+void LSTMCell::process_(const Eigen::Ref<const Eigen::VectorXf>& x) {
+  if (x.size() != _input_size)
+    throw std::runtime_error("LSTMCell::process_: expected " + std::to_string(_input_size) +
+                             " input values, got " + std::to_string(x.size()));
+  process_frames_(x.data(), _single_frame_out.data(), 1);
+}
+
+const char* LSTMCell::kernel_name() const {
+  return _kernels->name.c_str();
+}
+
+// LSTM ===================================================================================================
+
+LSTM::LSTM(const int in_channels, const int out_channels, const int num_layers, const int input_size,
+           const int hidden_size, std::vector<float>& weights, const double expected_sample_rate) :
+    DSP(in_channels, out_channels, expected_sample_rate),
+    _hidden_size(hidden_size) {
+  if (num_layers < 0 || input_size < 0 || hidden_size < 0)
+    throw std::runtime_error("LSTM: num_layers, input_size and hidden_size must not be negative");
+  if (in_channels != input_size)
+    throw std::runtime_error("LSTM: input_size (" + std::to_string(input_size) +
+                             ") must equal the number of input channels (" + std::to_string(in_channels) +
+                             ")");
+  // Count in 64 bits and compare before reading anything, so a wrong config cannot read past the end.
+  long long expected = static_cast<long long>(out_channels) * hidden_size + out_channels;
+  for (int l = 0; l < num_layers; ++l) {
+    const long long layer_input = l == 0 ? input_size : hidden_size;
+    expected += 4LL * hidden_size * (layer_input + hidden_size) + 4LL * hidden_size + 2LL * hidden_size;
+  }
+  if (expected != static_cast<long long>(weights.size()))
+    throw std::runtime_error("LSTM: the weights do not match the config: num_layers " +
+                             std::to_string(num_layers) + ", input_size " + std::to_string(input_size) +
+                             ", hidden_size " + std::to_string(hidden_size) + " and out_channels " +
+                             std::to_string(out_channels) + " need " + std::to_string(expected) +
+                             " weights, got " + std::to_string(weights.size()));
+
+  auto it = weights.begin();
+  _layers.reserve(num_layers);
+  for (int l = 0; l < num_layers; ++l)
+    _layers.emplace_back(l == 0 ? input_size : hidden_size, hidden_size, it);
+  _head_weight = take(it, static_cast<long>(out_channels) * hidden_size);
+  _head_bias = take(it, out_channels);
+
+  _input_frames.assign(static_cast<size_t>(kFramesPerPiece) * input_size, 0.0f);
+  for (auto& frames : _hidden_frames)
+    frames.assign(static_cast<size_t>(kFramesPerPiece) * hidden_size, 0.0f);
+}
+
+LSTM::~LSTM() = default;
+
+int LSTM::GetPrewarmSamples() {
+  // Half a second of the rate the model was trained at; one sample if that rate is unknown.
+  const int samples = static_cast<int>(0.5 * mExpectedSampleRate);
+  return samples <= 0 ? 1 : samples;
+}
+
+void LSTM::SetMaxBufferSize(const int maxBufferSize) {
+  DSP::SetMaxBufferSize(maxBufferSize);
+  // Nothing depends on the block size; a Reset returns the layers to their initial states.
+  for (auto& layer : _layers)
+    layer.reset_state_();
+}
+
+void LSTM::process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) {
+  if (_layers.empty()) {
+    DSP::process(input, output, num_frames); // pass-through, as the original
+    return;
+  }
+  process_in_pieces(input, output, num_frames, kFramesPerPiece,
+                    [this](NAM_SAMPLE** in, NAM_SAMPLE** out, int n) { process_piece(in, out, n); });
+}
+
+void LSTM::process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) {
+  const int inputs = NumInputChannels();
+  for (int c = 0; c < inputs; ++c)
+    for (int t = 0; t < num_frames; ++t)
+      _input_frames[static_cast<size_t>(t) * inputs + c] = static_cast<float>(input[c][t]);
+
+  // Layer by layer over the whole piece: layer l only needs layer l - 1's hidden states of the same frames.
+  const float* layer_input = _input_frames.data();
+  float* hidden = nullptr;
+  for (size_t l = 0; l < _layers.size(); ++l) {
+    hidden = _hidden_frames[l % 2].data();
+    _layers[l].process_frames_(layer_input, hidden, num_frames);
+    layer_input = hidden;
+  }
+
+  for (int o = 0; o < NumOutputChannels(); ++o) {
+    const float* weight = _head_weight.data() + static_cast<size_t>(o) * _hidden_size;
+    for (int t = 0; t < num_frames; ++t)
+      output[o][t] = static_cast<NAM_SAMPLE>(
+          dot(weight, hidden + static_cast<size_t>(t) * _hidden_size, _hidden_size) + _head_bias[o]);
+  }
+}
+
+// Config =================================================================================================
+
+LSTMConfig parse_config_json(const nlohmann::json& config) {
+  const ConfigReader reader(config, "config");
+  LSTMConfig parsed;
+  parsed.num_layers = reader.get_int("num_layers", 0, kMaxLayers);
+  parsed.input_size = reader.get_int("input_size", 1, kMaxChannels);
+  parsed.hidden_size = reader.get_int("hidden_size", 0, kMaxChannels);
+  parsed.in_channels = reader.get_int_or("in_channels", 1, 1, kMaxChannels);
+  parsed.out_channels = reader.get_int_or("out_channels", 1, 1, kMaxChannels);
+  if (parsed.input_size != parsed.in_channels)
+    reader.fail("input_size", "must equal in_channels (" + std::to_string(parsed.in_channels) +
+                                  "), since the input channels are the first layer's input; got " +
+                                  std::to_string(parsed.input_size));
+  return parsed;
+}
+
+std::unique_ptr<DSP> LSTMConfig::create(std::vector<float> weights, double sampleRate) {
+  return std::make_unique<LSTM>(in_channels, out_channels, num_layers, input_size, hidden_size, weights,
+                                sampleRate);
+}
+
+std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double /*sampleRate*/) {
+  return std::make_unique<LSTMConfig>(parse_config_json(config));
+}
+
+void register_architecture(ConfigParserRegistry& registry) {
+  registry.registerParser("LSTM", create_config);
+}
+
 } // namespace lstm
 } // namespace nam
