@@ -187,6 +187,7 @@ int run_benchmark(const BenchOptions& options) {
   std::cout << "sample rate:      " << rate
             << (expected_rate > 0 ? " Hz (expected by the model)\n" : " Hz (the model does not say)\n");
   std::cout << "build:            " << build_description() << "\n";
+  std::cout << "kernels:          " << nam_tools::kernel_description() << "\n";
   std::cout << "settings:         buffer " << options.run.buffer_size << " frames, fast tanh "
             << (options.run.fast_tanh ? "on" : "off") << (options.denormal_input ? ", denormal input" : "");
   if (options.run.slim)

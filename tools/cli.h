@@ -16,6 +16,8 @@
 #include "NAM/activations.h"
 #include "NAM/dsp.h"
 #include "NAM/get_dsp.h"
+#include "NAM/kernels/isa.h"
+#include "NAM/kernels/registry.h"
 #include "NAM/slimmable.h"
 
 namespace nam_tools {
@@ -100,6 +102,15 @@ public:
     return *value;
   }
 
+  /// The instruction-set name after option `flag` (as NAM_ISA spells it).
+  nam::kernels::Isa isa_for(const std::string& flag) {
+    const std::string text = value_for(flag);
+    const std::optional<nam::kernels::Isa> isa = nam::kernels::parse_isa(text);
+    if (!isa)
+      usage_error("invalid " + flag + " value '" + text + "': expected baseline, avx2 or avx512");
+    return *isa;
+  }
+
   [[noreturn]] void usage_error(const std::string& message) const { fail_usage(_tool, message, _usage); }
 
 private:
@@ -131,13 +142,18 @@ constexpr long kMaxBufferSize = 65536;
 struct RunOptions {
   int buffer_size = 64;
   bool fast_tanh = true;
-  std::optional<double> slim; // slimmable size in [0, 1], when requested
+  std::optional<double> slim;           // slimmable size in [0, 1], when requested
+  bool generic = false;                 // run the generic path instead of the templated kernels
+  std::optional<nam::kernels::Isa> isa; // cap on the kernels' instruction set
 
   /// Usage lines describing these options.
   static constexpr const char* kHelp =
       "  --buffer N       block size in frames, passed to Reset() (1 to 65536, default 64)\n"
       "  --no-fast-tanh   use the exact tanh (the fast approximation is on by default)\n"
-      "  --slim X         run a slimmable model at size X (0 = smallest, 1 = full)\n";
+      "  --slim X         run a slimmable model at size X (0 = smallest, 1 = full)\n"
+      "  --generic        run the generic code path instead of the templated kernels\n"
+      "  --isa LEVEL      highest instruction set the kernels may use: baseline, avx2 or avx512\n"
+      "                   (default: the best this CPU has; the environment variable NAM_ISA does the same)\n";
 
   /// If `arg` is one of these options, reads it (and its value from `args`) and returns true.
   bool take(const std::string& arg, CommandLine& args) {
@@ -147,6 +163,10 @@ struct RunOptions {
       fast_tanh = false;
     else if (arg == "--slim")
       slim = args.number_for(arg, 0.0, 1.0);
+    else if (arg == "--generic")
+      generic = true;
+    else if (arg == "--isa")
+      isa = args.isa_for(arg);
     else
       return false;
     return true;
@@ -161,6 +181,10 @@ inline std::unique_ptr<nam::DSP> load_model_or_exit(const char* tool, const std:
     nam::activations::Activation::enable_fast_tanh();
   else
     nam::activations::Activation::disable_fast_tanh();
+  // Layers pick their kernels while the model is built, so both switches come first.
+  nam::kernels::set_force_generic(options.generic);
+  if (options.isa)
+    nam::kernels::set_isa_cap(*options.isa);
   try {
     std::unique_ptr<nam::DSP> model = nam::get_dsp(std::filesystem::path(path), contents);
     if (options.slim) {
@@ -174,6 +198,15 @@ inline std::unique_ptr<nam::DSP> load_model_or_exit(const char* tool, const std:
   } catch (const std::exception& e) {
     fail(tool, e.what());
   }
+}
+
+/// How the model's convolutions run, for the tools' reports: "templated kernels, avx2 (this CPU's best:
+/// avx512)", or "generic path (--generic)".
+inline std::string kernel_description() {
+  if (nam::kernels::force_generic())
+    return "generic path (--generic)";
+  return std::string("templated kernels, ") + nam::kernels::isa_name(nam::kernels::selected_isa()) +
+         " (this CPU's best: " + nam::kernels::isa_name(nam::kernels::detected_isa()) + ")";
 }
 
 } // namespace nam_tools

@@ -126,6 +126,7 @@ int render(const RenderOptions& options) {
   std::unique_ptr<nam::DSP> model =
       nam_tools::load_model_or_exit(kTool, options.model_path, options.run, contents);
   std::cout << "model:  " << options.model_path << " (" << contents.architecture << ")\n";
+  std::cout << "kernels: " << nam_tools::kernel_description() << "\n";
 
   nam_tools::wav::Encoding encoding;
   const nam_tools::wav::Audio input = nam_tools::wav::read(options.input_path, &encoding);

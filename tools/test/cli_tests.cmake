@@ -39,6 +39,9 @@ nam_cli_test(loadmodel.two_models EXIT 2 STDERR "expected one model file" COMMAN
 nam_cli_test(loadmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING})
 nam_cli_test(loadmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
 nam_cli_test(loadmodel.example EXIT 0 STDOUT "WaveNet" REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
+# Every convolution of the bundled A1 nano preset has a templated kernel.
+nam_cli_test(loadmodel.kernels EXIT 0 STDOUT "templated:            64 of 64" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --kernels ${NAM_CLI_MODEL})
 
 # benchmodel
 set(nam_cli_tool $<TARGET_FILE:benchmodel>)
@@ -59,6 +62,12 @@ nam_cli_test(benchmodel.slim_out_of_range EXIT 2 STDERR "invalid --slim value '1
              COMMAND ${nam_cli_tool} --slim 1.5 ${NAM_CLI_MODEL})
 nam_cli_test(benchmodel.slim_not_a_number EXIT 2 STDERR "invalid --slim value 'nan'"
              COMMAND ${nam_cli_tool} --slim nan ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.isa_unknown EXIT 2 STDERR "expected baseline, avx2 or avx512"
+             COMMAND ${nam_cli_tool} --isa sse9 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.generic EXIT 0 STDOUT "kernels:          generic path (--generic)" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --generic --runs 1 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.isa_baseline EXIT 0 STDOUT "kernels:          templated kernels, baseline" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --isa baseline --runs 1 ${NAM_CLI_MODEL})
 nam_cli_test(benchmodel.two_models EXIT 2 STDERR "expected one model file" COMMAND ${nam_cli_tool} a.nam b.nam)
 nam_cli_test(benchmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING})
 nam_cli_test(benchmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
@@ -96,6 +105,9 @@ nam_cli_test(render.example EXIT 0 STDOUT "output: ${nam_cli_rendered}, 1 channe
 nam_cli_test(render.own_output EXIT 0 STDOUT "input:  ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
              REQUIRES ${NAM_CLI_MODEL} ${nam_cli_rendered} WRITES ${NAM_CLI_OUTPUT_DIR}/render_twice.wav
              COMMAND ${nam_cli_tool} --buffer 7 --no-fast-tanh ${NAM_CLI_MODEL} ${nam_cli_rendered} ${NAM_CLI_OUTPUT_DIR}/render_twice.wav)
+nam_cli_test(render.generic EXIT 0 STDOUT "kernels: generic path (--generic)"
+             REQUIRES ${NAM_CLI_MODEL} ${NAM_CLI_WAV} WRITES ${NAM_CLI_OUTPUT_DIR}/render_generic.wav
+             COMMAND ${nam_cli_tool} --generic ${NAM_CLI_MODEL} ${NAM_CLI_WAV} ${NAM_CLI_OUTPUT_DIR}/render_generic.wav)
 set_tests_properties(cli.render.example PROPERTIES FIXTURES_SETUP nam_cli_rendered)
 set_tests_properties(cli.render.own_output PROPERTIES FIXTURES_REQUIRED nam_cli_rendered)
 unset(nam_cli_tool)
