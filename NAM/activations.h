@@ -36,13 +36,13 @@ enum class ActivationType {
 
 /// \brief An activation as written in a config: its type and the parameters its type takes.
 struct ActivationConfig {
-  ActivationType type = ActivationType::Tanh;
-  std::optional<float> negative_slope;               // LeakyReLU; PReLU with one slope
-  std::optional<std::vector<float>> negative_slopes; // PReLU with one slope per channel
-  std::optional<float> min_val;                      // LeakyHardtanh
-  std::optional<float> max_val;                      // LeakyHardtanh
-  std::optional<float> min_slope;                    // LeakyHardtanh
-  std::optional<float> max_slope;                    // LeakyHardtanh
+  ActivationType type = ActivationType::Tanh;        ///< which activation
+  std::optional<float> negative_slope;               ///< LeakyReLU; PReLU with one slope
+  std::optional<std::vector<float>> negative_slopes; ///< PReLU with one slope per channel
+  std::optional<float> min_val;                      ///< LeakyHardtanh: lower knee (default -1)
+  std::optional<float> max_val;                      ///< LeakyHardtanh: upper knee (default 1)
+  std::optional<float> min_slope;                    ///< LeakyHardtanh: slope below min_val (default 0.01)
+  std::optional<float> max_slope;                    ///< LeakyHardtanh: slope above max_val (default 0.01)
 
   /// \brief A parameterless config of the given type.
   static ActivationConfig simple(ActivationType t);
@@ -59,15 +59,20 @@ const char* activation_type_name(ActivationType type);
 
 // Scalar formulas. All math is single precision, with the original's constants and evaluation order.
 
+/// \brief max(x, 0).
 inline float relu(float x) {
   return x > 0.0f ? x : 0.0f;
 }
+/// \brief 1 / (1 + exp(-x)).
 inline float sigmoid(float x) {
   return 1.0f / (1.0f + std::exp(-x));
 }
+/// \brief x clamped to [-1, 1].
 inline float hard_tanh(float x) {
   return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
 }
+/// \brief x on [min_val, max_val]; outside, lines of slope `min_slope` (below) and `max_slope` (above)
+/// continuing from the knees.
 inline float leaky_hardtanh(float x, float min_val, float max_val, float min_slope, float max_slope) {
   if (x < min_val)
     return (x - min_val) * min_slope + min_val;
@@ -85,23 +90,29 @@ inline float fast_tanh(const float x) {
   const float den = 2.44506634652299f + (2.44506634652299f + xx) * std::fabs(x + 0.814642734961073f * x * ax);
   return num / den;
 }
+/// \brief Sigmoid through fast_tanh: 0.5 * (fast_tanh(x / 2) + 1).
 inline float fast_sigmoid(const float x) {
   return 0.5f * (fast_tanh(0.5f * x) + 1.0f);
 }
+/// \brief x when x > 0, else negative_slope * x.
 inline float leaky_relu(float x, float negative_slope) {
   return x > 0.0f ? x : negative_slope * x;
 }
+/// \brief leaky_relu with the default negative slope 0.01.
 inline float leaky_relu(float x) {
   return leaky_relu(x, 0.01f);
 }
+/// \brief x * sigmoid(x) ("SiLU" in `.nam` files).
 inline float swish(float x) {
   return x * sigmoid(x);
 }
+/// \brief x * clamp(x + 3, 0, 6) / 6.
 inline float hardswish(float x) {
   const float shifted = x + 3.0f;
   const float clamped = shifted < 0.0f ? 0.0f : (shifted > 6.0f ? 6.0f : shifted);
   return x * clamped * (1.0f / 6.0f);
 }
+/// \brief x / (1 + |x|).
 inline float softsign(float x) {
   return x / (1.0f + std::fabs(x));
 }
@@ -112,6 +123,7 @@ inline float softsign(float x) {
 /// below only affect models built after the switch. `apply` never allocates.
 class Activation {
 public:
+  /// \brief Shared: parameterless activations are one object used by every model.
   using Ptr = std::shared_ptr<Activation>;
 
   Activation() = default;
@@ -122,7 +134,9 @@ public:
   virtual void apply(float* data, long size) = 0;
   /// \brief Applies to a (channels x frames) matrix; row = channel.
   virtual void apply(Eigen::MatrixXf& matrix);
+  /// \brief Applies to a block of a (channels x frames) matrix, column by column.
   virtual void apply(Eigen::Block<Eigen::MatrixXf> block);
+  /// \brief Applies to a block of whole columns of a (channels x frames) matrix, column by column.
   virtual void apply(Eigen::Block<Eigen::MatrixXf, -1, -1, true> block);
   /// \brief Applies to `rows` channels of `cols` contiguous frames each, row `r` starting at
   /// `data + r * row_stride` (the library's internal planar layout).
@@ -159,6 +173,7 @@ template <float (*Function)(float)>
 class ElementwiseActivation : public Activation {
 public:
   using Activation::apply;
+  /// \brief Replaces each of the `size` values by Function(value).
   void apply(float* data, long size) override {
     for (long i = 0; i < size; ++i)
       data[i] = Function(data[i]);
@@ -174,36 +189,50 @@ inline float exact_tanh(float x) {
 }
 } // namespace detail
 
+/// \brief Leaves the values unchanged.
 class ActivationIdentity : public Activation {
 public:
   using Activation::apply;
   void apply(float*, long) override {}
   void apply_planar(float*, long, long, long) override {}
 };
+/// \brief tanh (std::tanh), the default activation.
 class ActivationTanh : public ElementwiseActivation<&detail::exact_tanh> {};
+/// \brief fast_tanh ("Fasttanh", and "Tanh" after enable_fast_tanh()).
 class ActivationFastTanh : public ElementwiseActivation<&fast_tanh> {};
+/// \brief hard_tanh ("Hardtanh").
 class ActivationHardTanh : public ElementwiseActivation<&hard_tanh> {};
+/// \brief relu ("ReLU").
 class ActivationReLU : public ElementwiseActivation<&relu> {};
+/// \brief sigmoid ("Sigmoid").
 class ActivationSigmoid : public ElementwiseActivation<&sigmoid> {};
+/// \brief swish ("SiLU").
 class ActivationSwish : public ElementwiseActivation<&swish> {};
+/// \brief hardswish ("Hardswish").
 class ActivationHardSwish : public ElementwiseActivation<&hardswish> {};
+/// \brief softsign ("Softsign").
 class ActivationSoftsign : public ElementwiseActivation<&softsign> {};
 
+/// \brief leaky_relu with one negative slope ("LeakyReLU").
 class ActivationLeakyReLU : public Activation {
 public:
   ActivationLeakyReLU() = default;
+  /// \brief With negative slope `ns` (0.01 by default).
   explicit ActivationLeakyReLU(float ns) : _negative_slope(ns) {}
   using Activation::apply;
   void apply(float* data, long size) override;
+  /// \brief Slope applied to negative inputs.
   float negative_slope() const { return _negative_slope; }
 
 private:
   float _negative_slope = 0.01f;
 };
 
+/// \brief leaky_hardtanh ("LeakyHardtanh"); defaults -1, 1, 0.01, 0.01.
 class ActivationLeakyHardTanh : public Activation {
 public:
   ActivationLeakyHardTanh() = default;
+  /// \brief Knees at `min_val_` and `max_val_`, slopes `min_slope_` below and `max_slope_` above them.
   ActivationLeakyHardTanh(float min_val_, float max_val_, float min_slope_, float max_slope_) :
       _min_val(min_val_),
       _max_val(max_val_),
@@ -223,7 +252,9 @@ private:
 class ActivationPReLU : public Activation {
 public:
   ActivationPReLU() = default;
+  /// \brief One slope `ns` for every channel.
   explicit ActivationPReLU(float ns) : _negative_slopes{ns} {}
+  /// \brief Slope `ns[c % ns.size()]` for channel c. Throws std::invalid_argument when `ns` is empty.
   explicit ActivationPReLU(std::vector<float> ns);
   using Activation::apply;
   void apply(float* data, long size) override;
@@ -244,8 +275,10 @@ private:
 /// inputs outside the range are clamped.
 class FastLUTActivation : public Activation {
 public:
+  /// \brief Tabulates `f`. Throws std::invalid_argument unless size >= 2 and min_x < max_x.
   FastLUTActivation(float min_x, float max_x, std::size_t size, std::function<float(float)> f);
   using Activation::apply;
+  /// \brief The interpolated value at x (clamped to the range); NaN stays NaN.
   float lookup(float x) const;
   void apply(float* data, long size) override;
 

@@ -49,7 +49,9 @@ public:
     }
   }
 
+  /// \brief Folded multiplier of channel `channel`.
   float scale(const int channel) const { return _scale[channel]; }
+  /// \brief Folded offset of channel `channel`, added after the scale.
   float shift(const int channel) const { return _shift[channel]; }
 
 private:

@@ -11,18 +11,23 @@ namespace nam {
 class ConfigParserRegistry;
 
 namespace container {
+/// \brief Registers "SlimmableContainer".
 void register_architecture(ConfigParserRegistry& registry);
 } // namespace container
 namespace convnet {
+/// \brief Registers "ConvNet".
 void register_architecture(ConfigParserRegistry& registry);
 } // namespace convnet
 namespace linear {
+/// \brief Registers "Linear".
 void register_architecture(ConfigParserRegistry& registry);
 } // namespace linear
 namespace lstm {
+/// \brief Registers "LSTM".
 void register_architecture(ConfigParserRegistry& registry);
 } // namespace lstm
 namespace wavenet {
+/// \brief Registers "WaveNet".
 void register_architecture(ConfigParserRegistry& registry);
 } // namespace wavenet
 

@@ -92,15 +92,21 @@ inline std::string json_to_string(const nlohmann::json& value, const std::string
 }
 
 /// \brief A JSON object of a `.nam` file together with its key path.
+///
+/// Keeps a reference to the object, which must outlive the reader. Every error is a std::runtime_error
+/// whose message starts with the offending key's path.
 class ConfigReader {
 public:
   /// \param object must be a JSON object, else an error naming `path` is thrown.
+  /// \param path key path of `object` in the file, prefixed to error messages (empty at the top level).
   ConfigReader(const nlohmann::json& object, std::string path) : _json(object), _path(std::move(path)) {
     if (!object.is_object())
       throw_config_error(_path, "expected a JSON object, got " + describe_json_value(object));
   }
 
+  /// \brief The object read.
   const nlohmann::json& json() const { return _json; }
+  /// \brief Key path of the object, as given to the constructor.
   const std::string& path() const { return _path; }
   /// \brief Path of a key of this object, e.g. `config.layers[0]` + `channels`.
   std::string path_of(const std::string& key) const { return _path.empty() ? key : _path + "." + key; }
@@ -110,6 +116,7 @@ public:
     const auto it = _json.find(key);
     return it == _json.end() || it->is_null() ? nullptr : &*it;
   }
+  /// \brief True when the key is present with a non-null value.
   bool has(const std::string& key) const { return find(key) != nullptr; }
   /// \brief True when the key is present, even with a null value.
   bool contains(const std::string& key) const { return _json.find(key) != _json.end(); }
@@ -122,25 +129,33 @@ public:
     return *value;
   }
 
+  /// \brief Throws std::runtime_error("<path of key>: <message>").
   [[noreturn]] void fail(const std::string& key, const std::string& message) const {
     throw_config_error(path_of(key), message);
   }
 
+  /// \brief A required integer in [lo, hi] (see json_to_int).
   int get_int(const std::string& key, const long long lo = INT_MIN, const long long hi = INT_MAX) const {
     return json_to_int(require(key), path_of(key), lo, hi);
   }
+  /// \brief An integer in [lo, hi], or `fallback` when the key is absent or null.
   int get_int_or(const std::string& key, const int fallback, const long long lo = INT_MIN,
                  const long long hi = INT_MAX) const {
     const nlohmann::json* value = find(key);
     return value == nullptr ? fallback : json_to_int(*value, path_of(key), lo, hi);
   }
+  /// \brief A required boolean.
   bool get_bool(const std::string& key) const { return json_to_bool(require(key), path_of(key)); }
+  /// \brief A boolean, or `fallback` when the key is absent or null.
   bool get_bool_or(const std::string& key, const bool fallback) const {
     const nlohmann::json* value = find(key);
     return value == nullptr ? fallback : json_to_bool(*value, path_of(key));
   }
+  /// \brief A required number.
   double get_number(const std::string& key) const { return json_to_number(require(key), path_of(key)); }
+  /// \brief A required string.
   std::string get_string(const std::string& key) const { return json_to_string(require(key), path_of(key)); }
+  /// \brief A string, or `fallback` when the key is absent or null.
   std::string get_string_or(const std::string& key, const std::string& fallback) const {
     const nlohmann::json* value = find(key);
     return value == nullptr ? fallback : json_to_string(*value, path_of(key));

@@ -18,8 +18,8 @@ namespace container {
 
 /// \brief A model and the slimmable size below which it is selected.
 struct Submodel {
-  double max_value;
-  std::unique_ptr<DSP> model;
+  double max_value;           ///< selected for sizes below this and at or above the previous max_value
+  std::unique_ptr<DSP> model; ///< mono in, mono out
 };
 
 /// \brief Runs one of its submodels (mono in, mono out). `SetSlimmableSize(v)` selects the first submodel
@@ -57,6 +57,7 @@ public:
 
   /// \brief Index of the submodel `process()` currently runs.
   size_t GetActiveIndex() const { return _active_index.load(std::memory_order_acquire); }
+  /// \brief Number of submodels.
   size_t GetNumSubmodels() const { return _submodels.size(); }
   /// \brief Submodel `index` (for inspection; do not process or reset it directly).
   const DSP& GetSubmodel(const size_t index) const { return *_submodels.at(index).model; }
@@ -75,8 +76,8 @@ private:
 
 /// \brief A parsed SlimmableContainer config (the submodels are loaded by `create`).
 struct ContainerConfig : public ModelConfig {
-  nlohmann::json raw_config;
-  double sample_rate = -1.0;
+  nlohmann::json raw_config; ///< the `config` object, parsed by create()
+  double sample_rate = -1.0; ///< the file's sample rate, or -1 when unknown
   /// \brief Loads every submodel (`config.submodels[i].model`, each a complete model object), then builds the
   /// container. The container has no weights of its own; `weights` is ignored.
   std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;

@@ -21,9 +21,11 @@ namespace nam {
 class Conv1D {
 public:
   Conv1D() = default;
+  /// \brief `set_size_` with a bias when `bias` is nonzero.
   Conv1D(const int in_channels, const int out_channels, const int kernel_size, const int bias,
          const int dilation, const int groups = 1);
 
+  /// \brief Reads `get_num_weights()` values in the documented order and advances `weights` past them.
   void set_weights_(std::vector<float>::iterator& weights);
   /// \brief Sets the shape (all weights zero). Throws std::runtime_error for non-positive channel counts or
   /// kernel size, a negative dilation, or groups that do not divide the channel counts.
@@ -41,6 +43,7 @@ public:
 
   /// \brief Result of the last `Process` call, in its first `num_frames` columns.
   Eigen::MatrixXf& GetOutput() { return _output; }
+  /// \brief Result of the last `Process` call, in its first `num_frames` columns.
   const Eigen::MatrixXf& GetOutput() const { return _output; }
 
   /// \brief Consumes the next `num_frames` input columns (at most the max buffer size) and computes their
@@ -52,13 +55,19 @@ public:
   void process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start, const long ncols,
                 const long j_start) const;
 
+  /// \brief Input channel count.
   long get_in_channels() const { return _in_channels; }
+  /// \brief Output channel count.
   long get_out_channels() const { return _out_channels; }
+  /// \brief Number of taps.
   long get_kernel_size() const { return _kernel_size; }
   /// \brief Values `set_weights_` consumes: out * in / groups * kernel_size, plus out for the bias.
   long get_num_weights() const;
+  /// \brief Frames between taps.
   int get_dilation() const { return _dilation; }
+  /// \brief Number of channel groups.
   int get_groups() const { return _num_groups; }
+  /// \brief True when the layer adds a bias.
   bool has_bias() const { return _bias.size() > 0; }
   /// \brief Name of the kernel this layer runs (e.g. "conv1d_tap_o8i8g4__avx2"), or "conv1d_tap__generic".
   const char* kernel_name() const { return kernels::conv1d_tap_kernel_name(_tap_kernel); }
@@ -78,8 +87,11 @@ public:
 protected:
   /// One dense (out x in) matrix per tap; entries off the group blocks stay zero.
   std::vector<Eigen::MatrixXf> _weight;
+  /// One value per output channel; empty without a bias.
   Eigen::VectorXf _bias;
+  /// Frames between taps.
   int _dilation = 1;
+  /// Number of channel groups.
   int _num_groups = 1;
 
 private:

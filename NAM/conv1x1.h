@@ -25,6 +25,7 @@ public:
 
   /// \brief Result of the last `process_` call, in its first `num_frames` columns.
   Eigen::MatrixXf& GetOutput() { return _output; }
+  /// \brief Result of the last `process_` call, in its first `num_frames` columns.
   const Eigen::MatrixXf& GetOutput() const { return _output; }
 
   /// \brief Sizes the output for blocks of up to `maxBufferSize` frames. Allocates.
@@ -35,15 +36,20 @@ public:
 
   /// \brief Allocating convenience forms (not for the audio thread).
   Eigen::MatrixXf process(const Eigen::MatrixXf& input) const { return process(input, (int)input.cols()); }
+  /// \brief Allocating form over the first `num_frames` columns (not for the audio thread).
   Eigen::MatrixXf process(const Eigen::MatrixXf& input, const int num_frames) const;
 
   /// \brief Computes the first `num_frames` columns of GetOutput(); `num_frames` must not exceed the max
   /// buffer size. Real-time safe.
   void process_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
 
+  /// \brief Output channel count.
   long get_out_channels() const { return _out_channels; }
+  /// \brief Input channel count.
   long get_in_channels() const { return _in_channels; }
+  /// \brief Number of channel groups.
   int get_groups() const { return _num_groups; }
+  /// \brief True when the layer adds a bias.
   bool has_bias() const { return _do_bias; }
   /// \brief Number of values `set_weights_` consumes.
   long get_num_weights() const;
@@ -57,7 +63,9 @@ public:
 protected:
   /// Dense (out x in) weights; entries off the group blocks stay zero.
   Eigen::MatrixXf _weight;
+  /// One value per output channel; empty without a bias.
   Eigen::VectorXf _bias;
+  /// Number of channel groups.
   int _num_groups = 1;
 
 private:

@@ -38,14 +38,18 @@ public:
   /// \brief Where the next `num_frames` input frames go: channel `c`'s row starts at the returned pointer
   /// plus `c * input_stride()`. `num_frames` must not exceed the prepared block size. Real-time safe.
   float* prepare_input_(const int num_frames);
+  /// \brief Floats between the rows of two input channels at prepare_input_().
   long input_stride() const { return _row_length; }
 
   /// \brief Computes the block's output for the prepared input: out_channels rows of `num_frames` values,
   /// row `o` at `output + o * output_stride`. Real-time safe.
   void Process(const int num_frames, float* output, const long output_stride);
 
+  /// \brief Input channel count.
   long get_in_channels() const { return _in_channels; }
+  /// \brief Output channel count.
   long get_out_channels() const { return _out_channels; }
+  /// \brief Frames between the past tap and the current one.
   int get_dilation() const { return _dilation; }
 
 private:
@@ -82,6 +86,7 @@ public:
   /// \brief The receptive field: 1 + the sum of the dilations.
   int GetPrewarmSamples() override { return _prewarm_samples; }
 
+  /// \brief The blocks, input first (for inspection).
   const std::vector<ConvNetBlock>& get_blocks() const { return _blocks; }
 
 protected:
@@ -103,13 +108,13 @@ private:
 
 /// \brief A parsed ConvNet config.
 struct ConvNetConfig : public ModelConfig {
-  int channels = 0;
-  std::vector<int> dilations;
-  bool batchnorm = false;
-  activations::ActivationConfig activation;
-  int groups = 1;
-  int in_channels = 1;
-  int out_channels = 1;
+  int channels = 0;                         ///< `channels`: output channels of every block
+  std::vector<int> dilations;               ///< `dilations`: one block per entry
+  bool batchnorm = false;                   ///< `batchnorm`: batch norm instead of a convolution bias
+  activations::ActivationConfig activation; ///< `activation` of every block
+  int groups = 1;                           ///< `groups` of every block's convolution (default 1)
+  int in_channels = 1;                      ///< `in_channels` (default 1)
+  int out_channels = 1;                     ///< `out_channels` (default 1)
   std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
 };
 

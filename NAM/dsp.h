@@ -20,6 +20,8 @@
 #include "json.h"
 #include "model_config.h"
 
+/// \def NAM_SAMPLE
+/// \brief Sample type of `process()`: double, or float when the build defines NAM_SAMPLE_FLOAT.
 #ifdef NAM_SAMPLE_FLOAT
 #  define NAM_SAMPLE float
 #else
@@ -46,6 +48,7 @@ class WaveNet;
 /// Thread safety: the default is thread-local, so scopes on different threads do not interact.
 class ScopedPrewarmOnResetDefault {
 public:
+  /// \brief Makes `prewarmOnReset` this thread's default until the destructor restores the previous one.
   explicit ScopedPrewarmOnResetDefault(const bool prewarmOnReset);
   ~ScopedPrewarmOnResetDefault();
   ScopedPrewarmOnResetDefault(const ScopedPrewarmOnResetDefault&) = delete;
@@ -87,7 +90,9 @@ public:
 
   /// \brief Sample rate the model expects, or -1 if the file does not say.
   double GetExpectedSampleRate() const { return mExpectedSampleRate; }
+  /// \brief Number of input channels `process()` reads.
   int NumInputChannels() const { return mNumInputChannels; }
+  /// \brief Number of output channels `process()` writes.
   int NumOutputChannels() const { return mNumOutputChannels; }
 
   /// \brief Input calibration level in dBu (the RMS of a 0 dBFS-peak sine); 0 when unknown.
@@ -96,8 +101,11 @@ public:
   double GetOutputLevel();
   /// \brief Loudness of the model's output in dB. Throws std::runtime_error when unknown.
   double GetLoudness() const;
+  /// \brief True once the input level is set (the file's `metadata.input_level_dbu`, or SetInputLevel).
   bool HasInputLevel();
+  /// \brief True once the output level is set (the file's `metadata.output_level_dbu`, or SetOutputLevel).
   bool HasOutputLevel();
+  /// \brief True once the loudness is set (the file's `metadata.loudness`, or SetLoudness).
   bool HasLoudness() const { return mHasLoudness; }
 
   /// \brief Number of silent samples `prewarm()` runs so that the model's state settles.
@@ -110,10 +118,14 @@ public:
   void ResetAndPrewarm(const double sampleRate, const int maxBufferSize);
   /// \brief Whether `Reset()` prewarms this model. Atomic; containers forward it to their submodels.
   virtual void SetPrewarmOnReset(const bool prewarmOnReset);
+  /// \brief Whether `Reset()` prewarms this model (atomic).
   bool GetPrewarmOnReset() const;
 
+  /// \brief Sets the input calibration level in dBu (kept in single precision).
   void SetInputLevel(const double inputLevel);
+  /// \brief Sets the output calibration level in dBu (kept in single precision).
   void SetOutputLevel(const double outputLevel);
+  /// \brief Sets the loudness in dB.
   void SetLoudness(const double loudness);
 
   /// \brief The largest block the model is prepared for (0 before the first `Reset()` or `prewarm()`).
@@ -122,13 +134,13 @@ public:
 protected:
   friend class wavenet::WaveNet; // a WaveNet sizes its condition model directly
 
-  bool mHasLoudness = false;
-  double mLoudness = 0.0;
-  double mExpectedSampleRate;
-  bool mHaveExternalSampleRate = false;
-  double mExternalSampleRate = -1.0;
-  int mMaxBufferSize = 0;
-  std::atomic<bool> mPrewarmOnReset;
+  bool mHasLoudness = false;            ///< true once SetLoudness() was called
+  double mLoudness = 0.0;               ///< dB; meaningful when mHasLoudness
+  double mExpectedSampleRate;           ///< the rate the model was trained at, -1 when unknown
+  bool mHaveExternalSampleRate = false; ///< true once Reset() gave the host's rate
+  double mExternalSampleRate = -1.0;    ///< the host's rate from the last Reset()
+  int mMaxBufferSize = 0;               ///< largest block the buffers hold; 0 before they are sized
+  std::atomic<bool> mPrewarmOnReset;    ///< see SetPrewarmOnReset()
 
   /// \brief Sizes internal buffers for blocks of up to `maxBufferSize` frames. Models override it to
   /// allocate; the base stores the size.
@@ -173,19 +185,27 @@ private:
 /// the built-in models do not use it.
 class Buffer : public DSP {
 public:
+  /// \brief `receptive_field` in samples; throws std::runtime_error if it is negative.
   Buffer(const int in_channels, const int out_channels, const int receptive_field,
          const double expected_sample_rate = -1.0);
 
 protected:
+  /// Samples of input history each output sample depends on.
   int _receptive_field;
   /// Index in each input buffer where the current block starts.
   long _input_buffer_offset;
+  /// Input history, one buffer per input channel.
   std::vector<std::vector<float>> _input_buffers;
+  /// One buffer per output channel, `num_frames` zeros after _update_buffers_().
   std::vector<std::vector<float>> _output_buffers;
 
+  /// \brief Moves the start of the current block `num_frames` further (after processing a block).
   void _advance_input_buffer_(const int num_frames);
+  /// \brief Sets the receptive field and zeroes the input history to `input_buffer_size` samples.
   void _set_receptive_field(const int new_receptive_field, const int input_buffer_size);
+  /// \brief As above, with a history of 32 times the receptive field.
   void _set_receptive_field(const int new_receptive_field);
+  /// \brief Starts the current block right after the receptive field.
   void _reset_input_buffer();
   /// \brief Appends the block to the history (growing it when needed) and sizes the output buffers.
   virtual void _update_buffers_(NAM_SAMPLE** input, int num_frames);
@@ -195,12 +215,12 @@ protected:
 
 /// \brief Everything a `.nam` file holds, as read by `get_dsp`.
 struct dspData {
-  std::string version;
-  std::string architecture;
-  nlohmann::json config;
-  nlohmann::json metadata;
-  std::vector<float> weights;
-  double expected_sample_rate = NAM_UNKNOWN_EXPECTED_SAMPLE_RATE;
+  std::string version;        ///< file format version, e.g. "0.5.4"
+  std::string architecture;   ///< registered architecture name, e.g. "WaveNet"
+  nlohmann::json config;      ///< the architecture's `config` object
+  nlohmann::json metadata;    ///< the `metadata` value; null when the file has none
+  std::vector<float> weights; ///< the flat weight list
+  double expected_sample_rate = NAM_UNKNOWN_EXPECTED_SAMPLE_RATE; ///< `sample_rate`, or -1 when absent
 };
 
 /// \brief Throws std::runtime_error if no registered checker supports this `.nam` file version; prints a

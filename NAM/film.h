@@ -17,6 +17,8 @@ namespace nam {
 /// The weights are those of a Conv1x1 from the condition to `(shift ? 2 : 1) * input_dim` rows with bias.
 class FiLM {
 public:
+  /// \brief Modulates `input_dim` rows from `condition_dim` condition rows; `groups` groups the Conv1x1.
+  /// Throws std::runtime_error for non-positive sizes or groups that do not divide both of its sizes.
   FiLM(const int condition_dim, const int input_dim, const bool shift, const int groups = 1) :
       _film(condition_dim, (shift ? 2 : 1) * input_dim, true, groups),
       _input_dim(input_dim),
@@ -27,13 +29,15 @@ public:
     return Conv1x1::count_weights(condition_dim, (shift ? 2 : 1) * input_dim, true, groups);
   }
 
+  /// \brief Sizes the buffers for blocks of up to `maxBufferSize` frames. Allocates.
   void SetMaxBufferSize(const int maxBufferSize) {
     _film.SetMaxBufferSize(maxBufferSize);
     _output.setZero(_input_dim, maxBufferSize);
   }
+  /// \brief Reads count_weights() values (the Conv1x1's weights, then its bias) and advances `weights`.
   void set_weights_(std::vector<float>::iterator& weights) { _film.set_weights_(weights); }
 
-  /// \brief Modulates the first `num_frames` columns of `input` into GetOutput().
+  /// \brief Modulates the first `num_frames` columns of `input` into GetOutput(). Real-time safe.
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
     _film.process_(condition, num_frames);
@@ -41,15 +45,18 @@ public:
     modulate(_output.leftCols(num_frames), num_frames);
   }
 
-  /// \brief Modulates the first `num_frames` columns of `signal` in place.
+  /// \brief Modulates the first `num_frames` columns of `signal` in place. Real-time safe.
   template <class Signal>
   void Process_(Signal&& signal, const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
     _film.process_(condition, num_frames);
     modulate(signal.leftCols(num_frames), num_frames);
   }
 
+  /// \brief Result of the last Process(), in its first `num_frames` columns (input_dim rows).
   Eigen::MatrixXf& GetOutput() { return _output; }
+  /// \brief Rows of the condition.
   long get_condition_dim() const { return _film.get_in_channels(); }
+  /// \brief Rows of the modulated signal.
   long get_input_dim() const { return _input_dim; }
 
 private:

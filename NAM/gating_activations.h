@@ -27,6 +27,8 @@ inline void check_input_channels(const int input_channels) {
 /// \brief `out = primary(top) * gate(bottom)`.
 class GatingActivation {
 public:
+  /// \brief `input_act` on the signal half, `gating_act` on the gate half, each of `input_channels` (B)
+  /// rows. Throws std::invalid_argument unless B > 0.
   GatingActivation(activations::Activation::Ptr input_act, activations::Activation::Ptr gating_act,
                    const int input_channels = 1) :
       _primary(std::move(input_act)),
@@ -45,7 +47,9 @@ public:
     output.leftCols(num_frames) = top.cwiseProduct(bottom);
   }
 
+  /// \brief Rows read: 2B.
   int get_input_channels() const { return 2 * _channels; }
+  /// \brief Rows written: B.
   int get_output_channels() const { return _channels; }
 
 private:
@@ -57,6 +61,8 @@ private:
 /// \brief `out = alpha * primary(top) + (1 - alpha) * top` with `alpha = blend(bottom)`.
 class BlendingActivation {
 public:
+  /// \brief `input_act` on the signal half, `blend_act` (giving alpha) on the other half, each of
+  /// `input_channels` (B) rows. Throws std::invalid_argument unless B > 0.
   BlendingActivation(activations::Activation::Ptr input_act, activations::Activation::Ptr blend_act,
                      const int input_channels = 1) :
       _primary(std::move(input_act)),
@@ -76,7 +82,9 @@ public:
     out.array() = bottom.array() * top.array() + (1.0f - bottom.array()) * out.array();
   }
 
+  /// \brief Rows read: 2B.
   int get_input_channels() const { return 2 * _channels; }
+  /// \brief Rows written: B.
   int get_output_channels() const { return _channels; }
 
 private:

@@ -21,20 +21,25 @@ enum class Supported { NO = 0, PARTIAL = 1, YES = 2 };
 class IVersionSupportChecker {
 public:
   virtual ~IVersionSupportChecker() = default;
+  /// \brief How well `version` (the file's `version` string, not necessarily well formed) is supported.
   virtual Supported support(const std::string& version) const = 0;
 };
 
 /// \brief A `MAJOR.MINOR.PATCH` version, ordered component by component.
 class Version {
 public:
+  /// \brief The version major.minor.patch.
   Version(int major, int minor, int patch) : major(major), minor(minor), patch(patch) {}
+  /// \brief `MAJOR.MINOR.PATCH`, e.g. "0.5.4".
   std::string toString() const;
+  /// \brief Compares major, then minor, then patch.
   bool operator<(const Version& other) const { return key() < other.key(); }
+  /// \brief Compares major, then minor, then patch.
   bool operator>(const Version& other) const { return other < *this; }
 
-  int major;
-  int minor;
-  int patch;
+  int major; ///< first component
+  int minor; ///< second component
+  int patch; ///< third component
 
 private:
   std::tuple<int, int, int> key() const { return {major, minor, patch}; }

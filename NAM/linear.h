@@ -31,9 +31,11 @@ public:
 
   void process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) override;
 
+  /// \brief The implementation asked for at construction (possibly Auto).
   LinearImplementation GetRequestedImplementation() const { return _requested_implementation; }
   /// \brief The implementation in use after the last Reset.
   LinearImplementation GetActiveImplementation() const { return _active_implementation; }
+  /// \brief Number of taps of the impulse response.
   int GetReceptiveField() const { return static_cast<int>(_reversed_taps.size()); }
 
 protected:
@@ -61,11 +63,11 @@ namespace linear {
 
 /// \brief A parsed Linear config.
 struct LinearConfig : public ModelConfig {
-  int receptive_field = 0;
-  bool bias = false;
-  int in_channels = 1;
-  int out_channels = 1;
-  LinearImplementation implementation = LinearImplementation::Auto;
+  int receptive_field = 0; ///< `receptive_field`: number of taps
+  bool bias = false;       ///< `bias`: a bias follows the taps in the weights
+  int in_channels = 1;     ///< `in_channels` (default 1)
+  int out_channels = 1;    ///< `out_channels` (default 1)
+  LinearImplementation implementation = LinearImplementation::Auto; ///< `implementation` (default auto)
   std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
 };
 

@@ -18,13 +18,13 @@ namespace lstm {
 /// (blocks i, f, g, o) that multiply input value `j` (for `j < input_size`) or previous hidden value
 /// `j - input_size`. `hidden` and `cell` are the layer's state, updated in place.
 struct LayerView {
-  const float* weights;
-  const float* bias; ///< 4 * hidden_size
-  float* hidden;     ///< hidden_size
-  float* cell;       ///< hidden_size
-  float* gates;      ///< 4 * hidden_size of scratch
-  int input_size;
-  int hidden_size;
+  const float* weights; ///< 4 * hidden_size * (input_size + hidden_size), column by column (see above)
+  const float* bias;    ///< 4 * hidden_size
+  float* hidden;        ///< hidden_size
+  float* cell;          ///< hidden_size
+  float* gates;         ///< 4 * hidden_size of scratch
+  int input_size;       ///< values per input frame
+  int hidden_size;      ///< H
 };
 
 /// \brief Advances a layer over `num_frames` frames. `input` holds `input_size` values per frame, frame after
@@ -59,7 +59,9 @@ public:
   /// \brief Returns the hidden and cell states to the initial values read from the weights.
   void reset_state_();
 
+  /// \brief Values per input frame.
   int get_input_size() const { return _input_size; }
+  /// \brief H: size of the hidden and cell states.
   int get_hidden_size() const { return _hidden_size; }
   /// \brief The kernel chosen for this layer, e.g. `lstm_layer_h24__avx2`, or `lstm_layer_hN__baseline` for a
   /// hidden size without a fused kernel.
@@ -121,11 +123,11 @@ private:
 
 /// \brief A parsed LSTM config.
 struct LSTMConfig : public ModelConfig {
-  int num_layers = 0;
-  int input_size = 1;
-  int hidden_size = 0;
-  int in_channels = 1;
-  int out_channels = 1;
+  int num_layers = 0;   ///< `num_layers`
+  int input_size = 1;   ///< `input_size`; equals in_channels
+  int hidden_size = 0;  ///< `hidden_size` of every layer
+  int in_channels = 1;  ///< `in_channels` (default 1)
+  int out_channels = 1; ///< `out_channels` (default 1)
   std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
 };
 

@@ -22,11 +22,11 @@ class DSP;
 
 /// \brief The parts of a `.nam` file, outside `config` and `weights`, that a model is given.
 struct ModelMetadata {
-  std::string version;
-  double sample_rate = -1.0;
-  std::optional<double> loudness;
-  std::optional<double> input_level;
-  std::optional<double> output_level;
+  std::string version;                ///< the file's `version`
+  double sample_rate = -1.0;          ///< the file's `sample_rate`, or -1 when absent
+  std::optional<double> loudness;     ///< `metadata.loudness` (dB), if present
+  std::optional<double> input_level;  ///< `metadata.input_level_dbu`, if present
+  std::optional<double> output_level; ///< `metadata.output_level_dbu`, if present
 };
 
 /// \brief A parsed architecture config, ready to build models from a weight list.
@@ -51,6 +51,7 @@ public:
 
   /// \brief Adds a parser. Throws std::runtime_error if the name is taken.
   void registerParser(const std::string& name, ConfigParserFunction func);
+  /// \brief True when a parser is registered under `name`.
   bool has(const std::string& name) const;
   /// \brief Runs the parser registered for `name`; throws std::runtime_error naming the known
   /// architectures if there is none.
@@ -66,6 +67,7 @@ private:
 
 /// \brief Registers a parser when constructed; declare one as a static object to register at start-up.
 struct ConfigParserHelper {
+  /// \brief Registers `func` under `name`; throws std::runtime_error if the name is taken.
   ConfigParserHelper(const std::string& name, ConfigParserFunction func);
 };
 

@@ -30,6 +30,7 @@ public:
   template <class Sample>
   void process(int channel, const Sample* in, Sample* out, int num_frames, float bias);
 
+  /// \brief Partition length P in samples (0 before configure()).
   int partition() const { return _partition; }
 
 private:

@@ -20,6 +20,7 @@ using FactoryFunction =
 /// seen when the config was parsed is the one passed to the factory.
 class FactoryConfig : public ModelConfig {
 public:
+  /// \brief Keeps `factory`, `config` and the file's `sampleRate` for create().
   FactoryConfig(FactoryFunction factory, nlohmann::json config, double sampleRate) :
       _factory(std::move(factory)),
       _config(std::move(config)),
@@ -37,6 +38,7 @@ private:
 
 /// \brief Registers `factory` under `name` when constructed (declare one as a static object).
 struct Helper {
+  /// \brief Registers `factory` under `name`; throws std::runtime_error if the name is taken.
   Helper(const std::string& name, FactoryFunction factory) {
     ConfigParserRegistry::instance().registerParser(
         name, [make = std::move(factory)](const nlohmann::json& config, double sampleRate) {

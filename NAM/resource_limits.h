@@ -2,9 +2,9 @@
 /// \file resource_limits.h
 /// \brief The memory budget of one model, checked before a model is allocated.
 ///
-/// A `.nam` file is untrusted input: a corrupt or hostile size could ask for gigabytes. Every architecture
-/// estimates what a model of the requested shape would allocate and refuses it, with a clear error, when
-/// that exceeds the budget.
+/// A `.nam` file is untrusted input: a corrupt or hostile size could ask for gigabytes. WaveNet estimates
+/// what a model of the requested shape would allocate and refuses it, with a clear error, when that exceeds
+/// the budget; the other architectures bound each size in their configs instead.
 
 #include <atomic>
 #include <cstddef>

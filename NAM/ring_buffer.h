@@ -36,7 +36,9 @@ public:
   /// \brief Sets every stored column, history included, to `column`.
   void fill(const Eigen::VectorXf& column);
 
+  /// \brief Past columns kept before each block.
   long lookback() const { return _lookback; }
+  /// \brief Rows (0 before the first reset()).
   long channels() const { return _storage.rows(); }
 
 private:

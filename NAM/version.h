@@ -6,6 +6,13 @@
 /// reproduces, so code that checks them keeps working when it switches to us. CMake reads the project
 /// version from these three lines.
 
+/// \def NEURAL_AMP_MODELER_DSP_VERSION_MAJOR
+/// \brief Major version.
+/// \def NEURAL_AMP_MODELER_DSP_VERSION_MINOR
+/// \brief Minor version.
+/// \def NEURAL_AMP_MODELER_DSP_VERSION_PATCH
+/// \brief Patch version.
+
 #define NEURAL_AMP_MODELER_DSP_VERSION_MAJOR 0
 #define NEURAL_AMP_MODELER_DSP_VERSION_MINOR 5
 #define NEURAL_AMP_MODELER_DSP_VERSION_PATCH 5

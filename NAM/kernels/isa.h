@@ -13,6 +13,8 @@
 
 // AVX2 and AVX-512 variants need GCC/Clang function-level targets on x86. Elsewhere (MSVC, ARM) only the
 // portable baseline kernels exist.
+/// \def NAM_KERNELS_X86
+/// \brief 1 when the AVX2 and AVX-512 kernels are compiled (GCC or Clang on x86), else 0.
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #  define NAM_KERNELS_X86 1
 #else
@@ -29,6 +31,7 @@ enum class Isa : int {
   avx512 = 2,   ///< AVX-512 F/VL/DQ/BW
 };
 
+/// \brief Every Isa, weakest first.
 inline constexpr Isa kAllIsas[] = {Isa::baseline, Isa::avx2, Isa::avx512};
 
 /// \brief "baseline", "avx2" or "avx512": the spelling used in kernel names and in `NAM_ISA`.

@@ -37,18 +37,21 @@ using Conv1DTapFn = void (*)(const float* weights, const float* bias, int taps, 
 /// \brief One registered kernel: its name (e.g. "conv1x1_o16i8g2__avx2"), its shape and instruction set.
 template <class Fn>
 struct KernelInfo {
-  const char* name;
-  int out;
-  int in;
-  int groups;
-  Isa isa;
-  Fn fn;
+  const char* name; ///< `<layer>_o<out>i<in>g<groups>__<isa>`
+  int out;          ///< output channels
+  int in;           ///< input channels
+  int groups;       ///< channel groups
+  Isa isa;          ///< instruction set it is compiled for
+  Fn fn;            ///< the kernel
 };
+/// \brief A registered Conv1x1 kernel (one line of conv1x1_shapes.inc on one instruction set).
 using Conv1x1Kernel = KernelInfo<Conv1x1Fn>;
+/// \brief A registered Conv1D tap kernel (one line of conv1d_tap_shapes.inc on one instruction set).
 using Conv1DTapKernel = KernelInfo<Conv1DTapFn>;
 
 /// \brief Names of the generic paths, as reported for layers that run no templated kernel.
 inline constexpr const char* kConv1x1GenericName = "conv1x1__generic";
+/// \brief Name reported for Conv1D layers on the generic path.
 inline constexpr const char* kConv1DTapGenericName = "conv1d_tap__generic";
 
 /// \brief Every compiled-in Conv1x1 kernel: all shapes for baseline, then for avx2, then avx512 (where
@@ -66,19 +69,22 @@ Conv1DTapFn pick_conv1d_tap_kernel(int out, int in, int groups);
 
 /// \brief Name of a picked kernel; the generic name for nullptr.
 const char* conv1x1_kernel_name(Conv1x1Fn kernel);
+/// \brief Name of a picked Conv1D tap kernel; the generic name for nullptr.
 const char* conv1d_tap_kernel_name(Conv1DTapFn kernel);
 
 /// \brief When set, every pick made from now on returns nullptr, so layers built afterwards run the generic
-/// path (`benchmodel --generic`). Layers already built keep their pick.
+/// path (`benchmodel --generic`, `render --generic`). Layers already built keep their pick. Process-wide
+/// (atomic); set it before loading models.
 void set_force_generic(bool force);
+/// \brief Whether the generic path is forced (see set_force_generic).
 bool force_generic();
 
-/// \brief What a pick chose, for tools that list each layer's kernel (`benchmodel --verbose`).
+/// \brief What a pick chose, for tools that list each layer's kernel (`loadmodel --kernels`).
 struct PickReport {
-  const char* layer; ///< "conv1x1" or "conv1d_tap"
-  int out;
-  int in;
-  int groups;
+  const char* layer;       ///< "conv1x1" or "conv1d_tap"
+  int out;                 ///< output channels
+  int in;                  ///< input channels
+  int groups;              ///< channel groups
   const char* kernel;      ///< the picked kernel's name, or the generic name
   std::string why_generic; ///< empty when a templated kernel was picked
 };

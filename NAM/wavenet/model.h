@@ -17,7 +17,14 @@ namespace wavenet {
 /// \brief A WaveNet model. Its state is the history of each dilated convolution (and the condition model).
 class WaveNet : public DSP {
 public:
+  /// \param in_channels input channels of `process()`.
+  /// \param layer_array_params the layer arrays, input first (at least one).
   /// \param head_scale ignored: the last weight is the head scale (as in the original).
+  /// \param with_head whether there is a post-stack head; must agree with `head_params`.
+  /// \param head_params the post-stack head, or nullopt.
+  /// \param weights every weight, in file order (count_weights() values, the head scale last).
+  /// \param condition_dsp model whose output is the layers' condition, or nullptr to use the input.
+  /// \param expected_sample_rate the rate the model was trained at, or -1 when unknown.
   /// Throws std::runtime_error for inconsistent shapes and when `weights` has the wrong length.
   WaveNet(const int in_channels, const std::vector<LayerArrayParams>& layer_array_params,
           const float head_scale, const bool with_head, std::optional<HeadParams> head_params,
@@ -67,12 +74,12 @@ private:
 
 /// \brief A parsed WaveNet config (move-only: it owns the condition model).
 struct WaveNetConfig : public ModelConfig {
-  int in_channels = 1;
-  std::vector<LayerArrayParams> layer_array_params;
-  float head_scale = 1.0f;
-  bool with_head = false;
-  std::optional<HeadParams> head_params;
-  std::unique_ptr<DSP> condition_dsp;
+  int in_channels = 1;                              ///< `in_channels` (default 1)
+  std::vector<LayerArrayParams> layer_array_params; ///< `layers`, one entry per layer array
+  float head_scale = 1.0f;                          ///< `head_scale` (the model uses the last weight instead)
+  bool with_head = false;                           ///< true when the config has a post-stack `head`
+  std::optional<HeadParams> head_params;            ///< the post-stack `head`, if any
+  std::unique_ptr<DSP> condition_dsp;               ///< the loaded `condition_dsp` model, if any
 
   std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
 };

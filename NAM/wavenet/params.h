@@ -22,32 +22,36 @@ inline GatingMode gating_mode_from_bool(bool gated) {
 
 /// \brief Optional 1x1 convolution from a layer's activation to its head output.
 struct Head1x1Params {
+  /// \brief Sets the three fields.
   Head1x1Params(bool active_, int out_channels_, int groups_) :
       active(active_),
       out_channels(out_channels_),
       groups(groups_) {}
-  bool active;
-  int out_channels;
-  int groups;
+  bool active;      ///< without it, the activation itself (B rows) is the head output
+  int out_channels; ///< rows of the head output
+  int groups;       ///< channel groups of the convolution
 };
 
 /// \brief The 1x1 convolution from a layer's activation back to its residual channels.
 struct Layer1x1Params {
+  /// \brief Sets the two fields.
   Layer1x1Params(bool active_, int groups_) : active(active_), groups(groups_) {}
-  bool active;
-  int groups;
+  bool active; ///< without it, the layer passes its input on unchanged and bottleneck must equal channels
+  int groups;  ///< channel groups of the convolution
 };
 
 /// \brief One FiLM placement: whether it exists, whether it also shifts, and its groups.
 struct _FiLMParams {
+  /// \brief Sets the three fields.
   _FiLMParams(bool active_, bool shift_, int groups_ = 1) : active(active_), shift(shift_), groups(groups_) {}
-  bool active;
-  bool shift;
-  int groups;
+  bool active; ///< whether this FiLM exists
+  bool shift;  ///< whether it adds an offset as well as scaling (see FiLM)
+  int groups;  ///< channel groups of its Conv1x1
 };
 
 /// \brief Everything one layer needs to be built.
 struct LayerParams {
+  /// \brief Sets every field (see each field).
   LayerParams(const int condition_size_, const int channels_, const int bottleneck_, const int kernel_size_,
               const int dilation_, const activations::ActivationConfig& activation_config_,
               const GatingMode gating_mode_, const int groups_input_, const int groups_input_mixin_,
@@ -79,26 +83,26 @@ struct LayerParams {
       _layer1x1_post_film_params(_layer1x1_post_film_params_),
       head1x1_post_film_params(head1x1_post_film_params_) {}
 
-  int condition_size;
-  int channels;   ///< residual width C
-  int bottleneck; ///< activation width B
-  int kernel_size;
-  int dilation;
-  activations::ActivationConfig activation_config;
-  GatingMode gating_mode;
-  int groups_input;
-  int groups_input_mixin;
-  Layer1x1Params layer1x1_params;
-  Head1x1Params head1x1_params;
+  int condition_size;                                        ///< rows of the condition
+  int channels;                                              ///< residual width C
+  int bottleneck;                                            ///< activation width B
+  int kernel_size;                                           ///< taps of the dilated convolution
+  int dilation;                                              ///< frames between its taps
+  activations::ActivationConfig activation_config;           ///< the (primary) activation
+  GatingMode gating_mode;                                    ///< how the activation combines the two halves
+  int groups_input;                                          ///< channel groups of the dilated convolution
+  int groups_input_mixin;                                    ///< channel groups of the input mixin
+  Layer1x1Params layer1x1_params;                            ///< activation -> residual 1x1
+  Head1x1Params head1x1_params;                              ///< activation -> head output 1x1
   activations::ActivationConfig secondary_activation_config; ///< used by gated and blended layers only
-  _FiLMParams conv_pre_film_params;
-  _FiLMParams conv_post_film_params;
-  _FiLMParams input_mixin_pre_film_params;
-  _FiLMParams input_mixin_post_film_params;
-  _FiLMParams activation_pre_film_params;
-  _FiLMParams activation_post_film_params;
-  _FiLMParams _layer1x1_post_film_params;
-  _FiLMParams head1x1_post_film_params;
+  _FiLMParams conv_pre_film_params;         ///< on the layer input, before the dilated convolution
+  _FiLMParams conv_post_film_params;        ///< on the convolution output, before the mixin is added
+  _FiLMParams input_mixin_pre_film_params;  ///< on the condition, before the input mixin
+  _FiLMParams input_mixin_post_film_params; ///< on the input mixin output
+  _FiLMParams activation_pre_film_params;   ///< on convolution + mixin, before the activation
+  _FiLMParams activation_post_film_params;  ///< on the activation output
+  _FiLMParams _layer1x1_post_film_params;   ///< on the layer1x1 output; applied in blended layers only
+  _FiLMParams head1x1_post_film_params;     ///< on the head1x1 output
 
   /// \brief Rows of the convolution and input-mixin outputs: 2B for gated and blended layers, else B.
   int doubled_width() const { return gating_mode == GatingMode::NONE ? bottleneck : 2 * bottleneck; }
@@ -125,32 +129,34 @@ public:
       const _FiLMParams& activation_pre_film_params_, const _FiLMParams& activation_post_film_params_,
       const _FiLMParams& _layer1x1_post_film_params_, const _FiLMParams& head1x1_post_film_params_);
 
-  int input_size;
-  int condition_size;
-  int head_size;
-  int head_dilation;
-  int head_kernel_size;
-  int channels;
-  int bottleneck;
-  std::vector<int> kernel_sizes;
-  std::vector<int> dilations;
-  std::vector<activations::ActivationConfig> activation_configs;
-  std::vector<GatingMode> gating_modes;
-  bool head_bias;
-  int groups_input;
-  int groups_input_mixin;
-  Layer1x1Params layer1x1_params;
-  Head1x1Params head1x1_params;
+  int input_size;       ///< rows of the array input: the model input, or the previous array's residual
+  int condition_size;   ///< rows of the condition (the condition model's output, else the model input)
+  int head_size;        ///< rows of the array's head output (the head rechannel's outputs)
+  int head_dilation;    ///< dilation of the head rechannel
+  int head_kernel_size; ///< taps of the head rechannel (>= 1)
+  int channels;         ///< residual width C of every layer
+  int bottleneck;       ///< activation width B of every layer
+  std::vector<int> kernel_sizes; ///< per layer: taps of the dilated convolution
+  std::vector<int> dilations;    ///< per layer: dilation (its length is the number of layers)
+  std::vector<activations::ActivationConfig> activation_configs; ///< per layer: primary activation
+  std::vector<GatingMode> gating_modes;                          ///< per layer
+  bool head_bias;                                                ///< whether the head rechannel has a bias
+  int groups_input;               ///< channel groups of every dilated convolution
+  int groups_input_mixin;         ///< channel groups of every input mixin
+  Layer1x1Params layer1x1_params; ///< of every layer
+  Head1x1Params head1x1_params;   ///< of every layer
+  /// Per layer: the gate (gated) or alpha (blended) activation; unused for GatingMode::NONE.
   std::vector<activations::ActivationConfig> secondary_activation_configs;
-  _FiLMParams conv_pre_film_params;
-  _FiLMParams conv_post_film_params;
-  _FiLMParams input_mixin_pre_film_params;
-  _FiLMParams input_mixin_post_film_params;
-  _FiLMParams activation_pre_film_params;
-  _FiLMParams activation_post_film_params;
-  _FiLMParams _layer1x1_post_film_params;
-  _FiLMParams head1x1_post_film_params;
+  _FiLMParams conv_pre_film_params;         ///< of every layer (see LayerParams)
+  _FiLMParams conv_post_film_params;        ///< of every layer
+  _FiLMParams input_mixin_pre_film_params;  ///< of every layer
+  _FiLMParams input_mixin_post_film_params; ///< of every layer
+  _FiLMParams activation_pre_film_params;   ///< of every layer
+  _FiLMParams activation_post_film_params;  ///< of every layer
+  _FiLMParams _layer1x1_post_film_params;   ///< of every layer
+  _FiLMParams head1x1_post_film_params;     ///< of every layer
 
+  /// \brief Number of layers (entries of dilations).
   int num_layers() const { return static_cast<int>(dilations.size()); }
   /// \brief The parameters of layer `l`.
   LayerParams layer(int l) const;
@@ -160,10 +166,10 @@ public:
 
 /// \brief The optional convolutions after the last layer array ("post-stack head").
 struct HeadParams {
-  int in_channels;  ///< the last array's head size
-  int channels;     ///< width between the convolutions
-  int out_channels; ///< the model's output channels
-  std::vector<int> kernel_sizes;
+  int in_channels;                                 ///< the last array's head size
+  int channels;                                    ///< width between the convolutions
+  int out_channels;                                ///< the model's output channels
+  std::vector<int> kernel_sizes;                   ///< one convolution (dilation 1, with bias) per entry
   activations::ActivationConfig activation_config; ///< applied before every convolution
 };
 

@@ -23,8 +23,16 @@ namespace slimmable_wavenet {
 /// the new model is built and prewarmed on the control thread and swapped in at the start of a block.
 class SlimmableWavenet : public DSP, public SlimmableModel {
 public:
-  /// \param per_array_allowed_channels ascending widths per array (empty: the array is not slimmable).
+  /// \param original_params the full-width layer arrays.
+  /// \param per_array_allowed_channels ascending widths per array (empty: the array is not slimmable); each
+  /// non-empty list ends with the array's full channel count, and at least one list is non-empty.
+  /// \param in_channels input channels of `process()`.
+  /// \param head_scale passed on to each WaveNet (which uses the last weight instead).
+  /// \param with_head must be false: a post-stack head is not supported.
   /// \param condition_dsp_json the nested condition model (null if none), rebuilt for each width.
+  /// \param full_weights the full-width model's weights; narrower models use their leading sub-blocks.
+  /// \param expected_sample_rate the file's sample rate, or -1 when unknown.
+  /// Throws std::runtime_error when these requirements are not met or the full model cannot be built.
   SlimmableWavenet(std::vector<wavenet::LayerArrayParams> original_params,
                    std::vector<std::vector<int>> per_array_allowed_channels, int in_channels,
                    float head_scale, bool with_head, nlohmann::json condition_dsp_json,
