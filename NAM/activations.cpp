@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "activations.h"
+#include "compiler.h"
 #include "config_reader.h"
+#include "kernels/target_regions.h"
 
 namespace nam {
 namespace activations {
@@ -318,6 +320,71 @@ void FastLUTActivation::apply(float* data, long size) {
   for (long i = 0; i < size; ++i)
     data[i] = lookup(data[i]);
 }
+
+} // namespace activations
+} // namespace nam
+
+// ------------------------------------------------------------------- elementwise loops per instruction set
+
+namespace nam {
+namespace activations {
+namespace {
+template <float (*Function)(float)>
+NAM_ALWAYS_INLINE void map_portable(float* NAM_RESTRICT data, const long rows, const long cols,
+                                    const long stride) {
+  for (long c = 0; c < cols; ++c) {
+    float* NAM_RESTRICT column = data + c * stride;
+    for (long r = 0; r < rows; ++r)
+      column[r] = Function(column[r]);
+  }
+}
+} // namespace
+
+// Each region compiles the same loop for its instruction set; the scalar functions inline into it, and IEEE
+// arithmetic without contraction (kernels/target_regions.h) gives the same values at every level.
+#if NAM_KERNELS_X86
+NAM_TARGET_REGION_AVX2
+namespace avx2 {
+template <float (*Function)(float)>
+void map(float* data, const long rows, const long cols, const long stride) {
+  map_portable<Function>(data, rows, cols, stride);
+}
+} // namespace avx2
+NAM_TARGET_REGION_END
+
+NAM_TARGET_REGION_AVX512
+namespace avx512 {
+template <float (*Function)(float)>
+void map(float* data, const long rows, const long cols, const long stride) {
+  map_portable<Function>(data, rows, cols, stride);
+}
+} // namespace avx512
+NAM_TARGET_REGION_END
+#endif
+
+template <float (*Function)(float)>
+void detail::map_columns(float* data, const long rows, const long cols, const long stride) {
+#if NAM_KERNELS_X86
+  switch (kernels::selected_isa()) {
+  case kernels::Isa::avx512:
+    return avx512::map<Function>(data, rows, cols, stride);
+  case kernels::Isa::avx2:
+    return avx2::map<Function>(data, rows, cols, stride);
+  default:
+    break;
+  }
+#endif
+  map_portable<Function>(data, rows, cols, stride);
+}
+
+template void detail::map_columns<&detail::exact_tanh>(float*, long, long, long);
+template void detail::map_columns<&fast_tanh>(float*, long, long, long);
+template void detail::map_columns<&hard_tanh>(float*, long, long, long);
+template void detail::map_columns<&relu>(float*, long, long, long);
+template void detail::map_columns<&sigmoid>(float*, long, long, long);
+template void detail::map_columns<&swish>(float*, long, long, long);
+template void detail::map_columns<&hardswish>(float*, long, long, long);
+template void detail::map_columns<&softsign>(float*, long, long, long);
 
 } // namespace activations
 } // namespace nam

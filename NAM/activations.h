@@ -168,15 +168,33 @@ public:
   static void disable_lut(std::string function_name);
 };
 
+namespace detail {
+/// \brief Replaces each value of a column-major (rows x cols) block, columns `stride` floats apart, by
+/// Function(value), with the loop compiled for the best instruction set allowed (kernels/isa.h). Defined in
+/// activations.cpp for the functions of the built-in activations below.
+template <float (*Function)(float)>
+void map_columns(float* data, long rows, long cols, long stride);
+} // namespace detail
+
 /// \brief Applies one scalar function to every value; the building block of the simple activations.
+/// Instantiated for the built-in functions only (detail::map_columns); other activations derive from
+/// Activation.
 template <float (*Function)(float)>
 class ElementwiseActivation : public Activation {
 public:
   using Activation::apply;
   /// \brief Replaces each of the `size` values by Function(value).
-  void apply(float* data, long size) override {
-    for (long i = 0; i < size; ++i)
-      data[i] = Function(data[i]);
+  void apply(float* data, long size) override { detail::map_columns<Function>(data, size, 1, size); }
+  /// \brief Replaces every value of the block by Function(value), in one pass over its columns.
+  void apply(Eigen::Block<Eigen::MatrixXf> block) override { map_block(block); }
+  /// \brief As the other block overload.
+  void apply(Eigen::Block<Eigen::MatrixXf, -1, -1, true> block) override { map_block(block); }
+
+private:
+  template <class Block>
+  void map_block(Block& block) {
+    if (block.size() > 0)
+      detail::map_columns<Function>(&block.coeffRef(0, 0), block.rows(), block.cols(), block.outerStride());
   }
 };
 

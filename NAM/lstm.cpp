@@ -11,6 +11,7 @@
 #include "config_reader.h"
 #include "kernels/isa.h"
 #include "kernels/registry.h"
+#include "kernels/target_regions.h"
 #include "lstm.h"
 
 namespace nam {
@@ -31,20 +32,11 @@ namespace baseline {
 } // namespace baseline
 
 #if NAM_KERNELS_X86
-#  if defined(__clang__)
-#    pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#  else
-#    pragma GCC push_options
-#    pragma GCC target("avx2,fma")
-#  endif
+NAM_TARGET_REGION_AVX2
 namespace avx2 {
 #  include "lstm_layer_kernel.inc"
 } // namespace avx2
-#  if defined(__clang__)
-#    pragma clang attribute pop
-#  else
-#    pragma GCC pop_options
-#  endif
+NAM_TARGET_REGION_END
 #endif
 
 /// \brief A layer kernel in its exact and fast-tanh forms.

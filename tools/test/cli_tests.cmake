@@ -1,4 +1,4 @@
-# Command-line behaviour of loadmodel, benchmodel and render: exit statuses (0 success, 1 failed work,
+# Command-line behaviour of loadmodel, benchmodel, bench_all and render: exit statuses (0 success, 1 failed work,
 # 2 bad command line) and the messages that explain them. Each test runs one command through
 # expect_cli.cmake. The successful runs use a bundled example model; render also needs the upstream example
 # WAV of the shared data (found from NAM_REFERENCE_DIR, else beside the project) and is reported as skipped
@@ -77,6 +77,19 @@ nam_cli_test(benchmodel.original_invocation EXIT 0 STDOUT "real-time factor:" RE
              COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
 nam_cli_test(benchmodel.all_options EXIT 0 STDOUT "settings:         buffer 37 frames, fast tanh off"
              REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} --buffer 37 --no-fast-tanh --runs 2 --verbose ${NAM_CLI_MODEL})
+
+# bench_all
+set(nam_cli_tool $<TARGET_FILE:bench_all>)
+nam_cli_test(bench_all.help EXIT 0 STDOUT "usage: bench_all" COMMAND ${nam_cli_tool} --help)
+nam_cli_test(bench_all.no_arguments EXIT 2 STDERR "no model file or directory given" COMMAND ${nam_cli_tool})
+nam_cli_test(bench_all.unknown_option EXIT 2 STDERR "unknown option --sweep"
+             COMMAND ${nam_cli_tool} --sweep ${NAM_CLI_MODEL})
+nam_cli_test(bench_all.runs_zero EXIT 2 STDERR "invalid --runs value '0'" COMMAND ${nam_cli_tool} --runs 0 ${NAM_CLI_MODEL})
+nam_cli_test(bench_all.example EXIT 0 STDOUT "| model | generic ms |" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --runs 1 ${NAM_CLI_MODEL})
+# A model that cannot be loaded gets a row saying why; the others are still timed.
+nam_cli_test(bench_all.missing_file EXIT 1 STDOUT "| no_such_file.nam | failed:" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --runs 1 ${NAM_CLI_MISSING} ${NAM_CLI_MODEL})
 
 # render
 set(nam_cli_tool $<TARGET_FILE:render>)

@@ -1,0 +1,61 @@
+#pragma once
+/// \file target_regions.h
+/// \brief Opening and closing a stretch of source compiled for AVX2 or AVX-512 without build flags: every
+/// function defined between NAM_TARGET_REGION_AVX2 (or _AVX512) and NAM_TARGET_REGION_END gets that target,
+/// so one portable translation unit holds a copy of its hot loops per instruction set, and a caller picks one
+/// at run time (kernels/isa.h). Only x86 with GCC or Clang has regions (NAM_KERNELS_X86); elsewhere the
+/// macros are not defined and only the portable code exists.
+///
+/// Open a region only after every #include of the file: a header seen first inside a region would leave
+/// AVX2 copies of its inline functions, which the linker may hand to any caller.
+
+#include "isa.h"
+
+// Inside a region, multiply-adds are fused exactly when the portable build fuses them (it targets FMA), even
+// though the region could: trained models amplify rounding differences, and rounding as the portable code
+// does keeps every instruction set within 1e-6 of it.
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) || (defined(_MSC_VER) && defined(__AVX2__))
+#  define NAM_KERNELS_FUSE_MULTIPLY_ADD 1
+#else
+#  define NAM_KERNELS_FUSE_MULTIPLY_ADD 0
+#endif
+
+#if NAM_KERNELS_X86
+#  if defined(__clang__)
+// Clang keeps contraction off per file (see the pragma below); the regions only set the target.
+#    define NAM_TARGET_REGION_AVX2                                                                           \
+      _Pragma("clang attribute push(__attribute__((target(\"avx2,fma\"))), apply_to = function)")
+#    define NAM_TARGET_REGION_AVX512                                                                         \
+      _Pragma(                                                                                               \
+          "clang attribute push(__attribute__((target(\"avx512f,avx512vl,avx512dq,avx512bw,avx2,fma\"))), \
+apply_to = function)")
+#    define NAM_TARGET_REGION_END _Pragma("clang attribute pop")
+#    if !NAM_KERNELS_FUSE_MULTIPLY_ADD
+#      pragma clang fp contract(off)
+#    endif
+#  else
+#    if NAM_KERNELS_FUSE_MULTIPLY_ADD
+#      define NAM_TARGET_REGION_NO_CONTRACT
+#    else
+#      define NAM_TARGET_REGION_NO_CONTRACT _Pragma("GCC optimize(\"fp-contract=off\")")
+#    endif
+#    define NAM_TARGET_REGION_AVX2                                                                           \
+      _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma\")") NAM_TARGET_REGION_NO_CONTRACT
+#    define NAM_TARGET_REGION_AVX512                                                                         \
+      _Pragma("GCC push_options")                                                                            \
+          _Pragma("GCC target(\"avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512\")")     \
+              NAM_TARGET_REGION_NO_CONTRACT
+#    define NAM_TARGET_REGION_END _Pragma("GCC pop_options")
+#  endif
+// Vectors wider than the baseline target pass between force-inlined helpers inside regions and never cross
+// a call, so GCC's note that such arguments change the ABI does not apply. It is issued where templates are
+// emitted, at the end of the translation unit, so it stays off from here on.
+#  if defined(__GNUC__)
+#    pragma GCC diagnostic ignored "-Wpsabi"
+#  endif
+#endif
+
+// MSVC has no regions; its portable build with /arch:AVX2 fuses in Eigen, so the kernels fuse alike.
+#if defined(_MSC_VER) && !defined(__clang__) && NAM_KERNELS_FUSE_MULTIPLY_ADD
+#  pragma fp_contract(on)
+#endif
