@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 
 #include "ring_buffer.h"
 
@@ -7,14 +8,21 @@ namespace nam {
 namespace {
 // Room for this many maximal blocks after the lookback before the history has to be moved to the front.
 constexpr long kBlocksBetweenRewinds = 4;
+
+// memcpy of `count` floats; an empty copy may have null pointers (a matrix with no columns).
+void copy_floats(float* destination, const float* source, const long count) {
+  if (count > 0)
+    std::memcpy(destination, source, sizeof(float) * static_cast<size_t>(count));
+}
 } // namespace
 
 void RingBuffer::reset(const int channels, const long lookback, const int max_block) {
   _lookback = lookback;
   // At least lookback + max_block of room, so that the lookback copied to the front by a rewind never
-  // overlaps its source.
+  // overlaps its source; and at least twice the lookback, so that long lookbacks (large dilations) are
+  // copied at most once per lookback of audio.
   const long block = std::max(max_block, 1);
-  const long room = std::max(kBlocksBetweenRewinds * block, lookback + block);
+  const long room = std::max(kBlocksBetweenRewinds * block, 2 * lookback);
   _storage.setZero(channels, lookback + room);
   _block_start = lookback;
   _block_frames = 0;
@@ -22,12 +30,19 @@ void RingBuffer::reset(const int channels, const long lookback, const int max_bl
 
 void RingBuffer::write(const Eigen::Ref<const Eigen::MatrixXf>& block, const int num_frames) {
   long start = _block_start + _block_frames;
+  const long rows = _storage.rows();
   if (start + num_frames > _storage.cols()) {
-    // Rewind: the lookback of the next block moves to the front.
-    _storage.leftCols(_lookback) = _storage.middleCols(start - _lookback, _lookback);
+    // Rewind: the lookback of the next block moves to the front (the room keeps the two apart).
+    copy_floats(_storage.data(), _storage.data() + (start - _lookback) * rows, rows * _lookback);
     start = _lookback;
   }
-  _storage.middleCols(start, num_frames) = block.leftCols(num_frames);
+  // Columns are contiguous in both; a contiguous block is one copy.
+  float* destination = _storage.data() + start * rows;
+  if (block.outerStride() == rows)
+    copy_floats(destination, block.data(), rows * num_frames);
+  else
+    for (int c = 0; c < num_frames; ++c)
+      copy_floats(destination + c * rows, block.data() + c * block.outerStride(), rows);
   _block_start = start;
   _block_frames = num_frames;
 }

@@ -52,7 +52,10 @@ public:
   Conv1D& conv() { return _conv; }
 
 private:
-  Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? _z : _activation; }
+  /// The conv's output, to which the layer adds the mixin and applies the activation in place (the activation
+  /// itself when not gated): no copy of the conv's result.
+  Eigen::MatrixXf& z() { return _conv.GetOutput(); }
+  Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? z() : _activation; }
 
   GatingMode _gating_mode;
   Conv1D _conv;
@@ -70,7 +73,6 @@ private:
   std::optional<FiLM> _activation_post_film;
   std::optional<FiLM> _layer1x1_post_film;
   std::optional<FiLM> _head1x1_post_film;
-  Eigen::MatrixXf _z;          // conv + mixin (doubled width); the activation in place when not gated
   Eigen::MatrixXf _activation; // gated/blended activation (bottleneck rows)
   Eigen::MatrixXf _output_next_layer;
 };

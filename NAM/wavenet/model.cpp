@@ -207,7 +207,6 @@ void Layer::SetMaxBufferSize(const int maxBufferSize) {
        {&_conv_pre_film, &_conv_post_film, &_input_mixin_pre_film, &_input_mixin_post_film,
         &_activation_pre_film, &_activation_post_film, &_layer1x1_post_film, &_head1x1_post_film})
     size_if_present(*film, maxBufferSize);
-  _z.setZero(_conv.get_out_channels(), maxBufferSize);
   _activation.setZero(_gating_mode == GatingMode::NONE ? 0 : _conv.get_out_channels() / 2, maxBufferSize);
   _output_next_layer.setZero(_conv.get_in_channels(), maxBufferSize);
 }
@@ -232,9 +231,9 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   } else {
     _conv.Process(input, n);
   }
-  _z.leftCols(n) = _conv.GetOutput().leftCols(n);
+  Eigen::MatrixXf& z = this->z();
   if (_conv_post_film)
-    _conv_post_film->Process_(_z, condition, n);
+    _conv_post_film->Process_(z, condition, n);
 
   if (_input_mixin_pre_film) {
     _input_mixin_pre_film->Process(condition, condition, n);
@@ -244,16 +243,16 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   }
   if (_input_mixin_post_film)
     _input_mixin_post_film->Process_(_input_mixin.GetOutput(), condition, n);
-  _z.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
+  z.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
   if (_activation_pre_film)
-    _activation_pre_film->Process_(_z, condition, n);
+    _activation_pre_film->Process_(z, condition, n);
 
   if (_gating)
-    _gating->apply(_z, _activation, n);
+    _gating->apply(z, _activation, n);
   else if (_blending)
-    _blending->apply(_z, _activation, n);
+    _blending->apply(z, _activation, n);
   else
-    _primary->apply(_z.data(), static_cast<long>(_z.rows()) * n); // the first n columns are contiguous
+    _primary->apply(z.data(), static_cast<long>(z.rows()) * n); // the first n columns are contiguous
   Eigen::MatrixXf& activated = activation_output();
   if (_activation_post_film)
     _activation_post_film->Process_(activated, condition, n);
