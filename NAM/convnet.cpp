@@ -23,18 +23,6 @@ constexpr int kInitialBlockCapacity = 64;
 // Each history row has room for this many blocks after the kept frames, so rows are rewound rarely.
 constexpr long kBlocksBetweenRewinds = 2;
 
-/// \brief Throws the original's message when a grouped convolution cannot split its channels evenly.
-void check_groups(const int in_channels, const int channels, const int groups) {
-  if (groups < 1)
-    throw std::runtime_error("numGroups must be at least 1, got " + std::to_string(groups));
-  if (in_channels % groups != 0)
-    throw std::runtime_error("in_channels (" + std::to_string(in_channels) +
-                             ") must be divisible by numGroups (" + std::to_string(groups) + ")");
-  if (channels % groups != 0)
-    throw std::runtime_error("out_channels (" + std::to_string(channels) +
-                             ") must be divisible by numGroups (" + std::to_string(groups) + ")");
-}
-
 /// \brief Past input values the blocks keep: each block remembers `dilation` frames of its input.
 long long history_values(const int in_channels, const int channels, const std::vector<int>& dilations) {
   long long total = 0;
@@ -82,7 +70,7 @@ ConvNetBlock::ConvNetBlock(const int in_channels, const int out_channels, const 
     _batchnorm(batchnorm) {
   if (dilation < 0)
     throw std::runtime_error("ConvNet: dilations must not be negative, got " + std::to_string(dilation));
-  check_groups(in_channels, out_channels, groups);
+  check_conv_groups(in_channels, out_channels, groups);
   // The file's order (output channel, input channel of the group, tap) is also the order Process() reads.
   const long conv_weights = 2L * out_channels * (in_channels / groups);
   _weight.assign(weights, weights + conv_weights);
@@ -166,7 +154,7 @@ ConvNet::ConvNet(const int in_channels, const int out_channels, const int channe
   for (const int d : dilations)
     if (d < 0)
       throw std::runtime_error("ConvNet: dilations must not be negative, got " + std::to_string(d));
-  check_groups(in_channels, channels, groups);
+  check_conv_groups(in_channels, channels, groups);
 
   long long expected = static_cast<long long>(out_channels) * channels + out_channels;
   for (size_t i = 0; i < dilations.size(); ++i)
@@ -257,7 +245,7 @@ ConvNetConfig parse_config_json(const nlohmann::json& config) {
   parsed.in_channels = reader.get_int_or("in_channels", 1, 1, kMaxChannels);
   parsed.out_channels = reader.get_int_or("out_channels", 1, 1, kMaxChannels);
   try {
-    check_groups(parsed.in_channels, parsed.channels, parsed.groups);
+    check_conv_groups(parsed.in_channels, parsed.channels, parsed.groups);
   } catch (const std::runtime_error& e) {
     reader.fail("groups", e.what());
   }
