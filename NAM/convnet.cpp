@@ -8,6 +8,7 @@
 #include "compiler.h"
 #include "config_reader.h"
 #include "convnet.h"
+#include "resource_limits.h"
 
 namespace nam {
 namespace convnet {
@@ -254,6 +255,13 @@ ConvNetConfig parse_config_json(const nlohmann::json& config) {
     reader.fail("dilations", "the blocks would keep " + std::to_string(history) +
                                  " past values (the sum of dilation x input channels), more than the " +
                                  std::to_string(kMaxHistoryValues) + " supported");
+  // Each block's kernel-2 conv (as read and once more as the kernels use it), its batchnorm and outputs,
+  // plus the history.
+  const double channels = parsed.channels;
+  const double block_floats = 2.0 * 2.0 * channels * (channels / parsed.groups) + 8.0 * channels;
+  check_model_bytes(sizeof(float) * (parsed.dilations.size() * block_floats + 2.0 * history +
+                                     parsed.out_channels * (channels + 1.0)),
+                    "This ConvNet");
   return parsed;
 }
 

@@ -4,6 +4,7 @@
 #include "builtin_architectures.h"
 #include "config_reader.h"
 #include "linear.h"
+#include "resource_limits.h"
 #include "util.h"
 
 namespace nam {
@@ -216,6 +217,12 @@ LinearConfig parse_config_json(const nlohmann::json& config) {
       reader.fail("implementation", e.what());
     }
   }
+  // Every channel keeps its own history (direct) or input spectra (FFT), each a few times the receptive
+  // field: the taps are shared, so a small file can ask for channels x receptive field floats.
+  const double floats_per_channel = 4.0 * parsed.receptive_field + 4096.0;
+  check_model_bytes(sizeof(float) *
+                        (floats_per_channel * (std::max(parsed.in_channels, parsed.out_channels) + 1)),
+                    "This Linear model");
   return parsed;
 }
 

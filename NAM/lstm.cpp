@@ -13,6 +13,7 @@
 #include "kernels/registry.h"
 #include "kernels/target_regions.h"
 #include "lstm.h"
+#include "resource_limits.h"
 
 namespace nam {
 namespace lstm {
@@ -275,6 +276,14 @@ LSTMConfig parse_config_json(const nlohmann::json& config) {
     reader.fail("input_size", "must equal in_channels (" + std::to_string(parsed.in_channels) +
                                   "), since the input channels are the first layer's input; got " +
                                   std::to_string(parsed.input_size));
+  // The weights (each layer's four gates over its input, hidden state and bias), kept in the file's order
+  // and once more in the kernels' layout, plus the states.
+  const double hidden = parsed.hidden_size;
+  const double layer_floats =
+      4.0 * hidden * (std::max<double>(parsed.input_size, hidden) + hidden + 1.0) + 4.0 * hidden;
+  check_model_bytes(sizeof(float) *
+                        (2.0 * (parsed.num_layers * layer_floats + parsed.out_channels * (hidden + 1.0))),
+                    "This LSTM");
   return parsed;
 }
 

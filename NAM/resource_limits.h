@@ -2,9 +2,11 @@
 /// \file resource_limits.h
 /// \brief The memory budget of one model, checked before a model is allocated.
 ///
-/// A `.nam` file is untrusted input: a corrupt or hostile size could ask for gigabytes. WaveNet estimates
-/// what a model of the requested shape would allocate and refuses it, with a clear error, when that exceeds
-/// the budget; the other architectures bound each size in their configs instead.
+/// A `.nam` file is untrusted input: a corrupt or hostile size could ask for gigabytes. Every architecture
+/// (WaveNet, LSTM, ConvNet, Linear; containers through their submodels) estimates from its config what a
+/// model of that shape would allocate and refuses it, with a clear error, when that exceeds the budget,
+/// before its weights are counted. Each config key is also bounded on its own (4096 channels at most, for
+/// example).
 
 #include <atomic>
 #include <cstddef>
