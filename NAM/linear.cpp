@@ -2,12 +2,51 @@
 #include <stdexcept>
 
 #include "builtin_architectures.h"
+#include "compiler.h"
 #include "config_reader.h"
+#include "kernels/target_regions.h"
 #include "linear.h"
 #include "resource_limits.h"
 #include "util.h"
 
 namespace nam {
+
+// --------------------------------------------------------------------------- FIR loops per instruction set
+
+namespace detail {
+namespace baseline {
+inline constexpr int kFirTile = 8;
+#include "fir_kernels.inc"
+} // namespace baseline
+
+#if NAM_KERNELS_X86
+NAM_TARGET_REGION_AVX2
+namespace avx2 {
+inline constexpr int kFirTile = 16;
+#  include "fir_kernels.inc"
+} // namespace avx2
+NAM_TARGET_REGION_END
+
+NAM_TARGET_REGION_AVX512
+namespace avx512 {
+inline constexpr int kFirTile = 32;
+#  include "fir_kernels.inc"
+} // namespace avx512
+NAM_TARGET_REGION_END
+#endif
+
+void fir_filter(const float* reversed_taps, const int taps, const float* x, float* out,
+                const int num_frames) {
+  NAM_CALL_FOR_SELECTED_ISA(fir, reversed_taps, taps, x, out, num_frames)
+}
+
+void complex_multiply_accumulate(std::complex<float>* accumulator, const std::complex<float>* x,
+                                 const std::complex<float>* h, const int bins) {
+  // std::complex<float> is laid out as float[2] (the standard guarantees it).
+  NAM_CALL_FOR_SELECTED_ISA(complex_multiply_accumulate, reinterpret_cast<float*>(accumulator),
+                            reinterpret_cast<const float*>(x), reinterpret_cast<const float*>(h), bins)
+}
+} // namespace detail
 
 namespace {
 // Room for this many blocks (at least one receptive field) after the kept history, so that the history is
@@ -51,6 +90,7 @@ void Linear::allocate_history(const int block_capacity) {
   const long room = std::max<long>(kBlocksBetweenRewinds * _block_capacity, kept);
   const int filtered = std::min(NumInputChannels(), NumOutputChannels());
   _history.assign(filtered, std::vector<float>(kept + room, 0.0f));
+  _filtered.assign(_block_capacity, 0.0f);
   _write_position = kept;
 }
 
@@ -95,17 +135,15 @@ void Linear::process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, const int nu
       std::copy(line.begin() + (_write_position - kept), line.begin() + _write_position, line.begin());
     _write_position = kept;
   }
-  const Eigen::Map<const Eigen::VectorXf> kernel(_reversed_taps.data(), taps);
   for (size_t c = 0; c < _history.size(); ++c) {
     float* line = _history[c].data();
     for (int t = 0; t < num_frames; ++t)
       line[_write_position + t] = static_cast<float>(input[c][t]);
-    for (int t = 0; t < num_frames; ++t) {
-      // The window of `taps` samples ending at the current one.
-      const float* window = line + _write_position + t - kept;
-      const float filtered = taps == 0 ? 0.0f : kernel.dot(Eigen::Map<const Eigen::VectorXf>(window, taps));
-      output[c][t] = static_cast<NAM_SAMPLE>(_bias + filtered);
-    }
+    // Frame t's window of `taps` samples ends at the current one.
+    detail::fir_filter(_reversed_taps.data(), static_cast<int>(taps), line + _write_position - kept,
+                       _filtered.data(), num_frames);
+    for (int t = 0; t < num_frames; ++t)
+      output[c][t] = static_cast<NAM_SAMPLE>(_bias + _filtered[t]);
   }
   for (int c = static_cast<int>(_history.size()); c < NumOutputChannels(); ++c)
     std::fill(output[c], output[c] + num_frames, NAM_SAMPLE(0));
@@ -126,6 +164,7 @@ void PartitionedConvolution::configure(const std::vector<float>& taps, const int
   _fft.SetFlag(Eigen::FFT<float>::HalfSpectrum);
   _time_scratch.assign(fft_size, 0.0f);
   _accumulator.assign(bins, Complex(0.0f, 0.0f));
+  _head_sums.assign(partition, 0.0f);
   _tail_spectra.assign(static_cast<size_t>(_tail_partitions) * bins, Complex(0.0f, 0.0f));
   for (int m = 0; m < _tail_partitions; ++m) {
     std::fill(_time_scratch.begin(), _time_scratch.end(), 0.0f);
@@ -163,10 +202,9 @@ void PartitionedConvolution::finish_partition(ChannelState& state) {
     std::fill(_accumulator.begin(), _accumulator.end(), Complex(0.0f, 0.0f));
     for (int m = 0; m < _tail_partitions; ++m) {
       const int slot = (state.newest - m + _tail_partitions) % _tail_partitions;
-      const Complex* x = state.spectra.data() + static_cast<size_t>(slot) * bins;
-      const Complex* h = _tail_spectra.data() + static_cast<size_t>(m) * bins;
-      for (int k = 0; k < bins; ++k)
-        _accumulator[k] += x[k] * h[k];
+      detail::complex_multiply_accumulate(_accumulator.data(),
+                                          state.spectra.data() + static_cast<size_t>(slot) * bins,
+                                          _tail_spectra.data() + static_cast<size_t>(m) * bins, bins);
     }
     _fft.inv(_time_scratch.data(), _accumulator.data(), 2 * p);
     std::copy(_time_scratch.begin() + p, _time_scratch.end(), state.tail.begin());

@@ -54,6 +54,7 @@ private:
   LinearImplementation _active_implementation = LinearImplementation::Direct;
   // Per filtered channel: the last (receptive_field - 1) inputs followed by room for new blocks.
   std::vector<std::vector<float>> _history;
+  std::vector<float> _filtered;            // one channel's filtered piece, before the bias and conversion
   long _write_position = 0;                // where the next input sample goes (same for every channel)
   int _block_capacity = 0;                 // largest piece process() hands to process_piece()
   PartitionedConvolution _fft_convolution; // used when the active implementation is FFT

@@ -8,6 +8,7 @@
 /// next `P` output samples' share of all later partitions is one spectral multiply-accumulate per partition
 /// and one inverse FFT. Cost per sample: P multiply-adds plus O(R/P + log P), against R for the direct sum.
 
+#include <algorithm>
 #include <complex>
 #include <vector>
 
@@ -15,6 +16,14 @@
 #include <unsupported/Eigen/FFT>
 
 namespace nam {
+
+namespace detail {
+/// `out[t] = sum_k reversed_taps[k] * x[t + k]` for t in [0, num_frames), at the selected instruction set.
+void fir_filter(const float* reversed_taps, int taps, const float* x, float* out, int num_frames);
+/// `accumulator[k] += x[k] * h[k]` for k in [0, bins), at the selected instruction set.
+void complex_multiply_accumulate(std::complex<float>* accumulator, const std::complex<float>* x,
+                                 const std::complex<float>* h, int bins);
+} // namespace detail
 
 /// \brief Convolves one or more channels with the same impulse response `h` (`h[0]` multiplies the current
 /// sample). Real-time safe after `configure()`: no allocation in `process()`.
@@ -53,6 +62,7 @@ private:
   std::vector<ChannelState> _channels;
   Eigen::FFT<float> _fft;
   std::vector<Complex> _accumulator;
+  std::vector<float> _head_sums; // the head filter's outputs for the samples of one call, within a partition
   std::vector<float> _time_scratch;
 };
 
@@ -62,16 +72,21 @@ void PartitionedConvolution::process(const int channel, const Sample* in, Sample
   ChannelState& state = _channels[channel];
   const int p = _partition;
   const int head = static_cast<int>(_head_taps_reversed.size());
-  for (int t = 0; t < num_frames; ++t) {
-    // head_history holds p - 1 past samples followed by the current partition's samples.
-    float* window_end = state.head_history.data() + (p - 1) + state.filled;
-    *window_end = static_cast<float>(in[t]);
-    const float* window = window_end - (head - 1);
-    const float sum = Eigen::Map<const Eigen::VectorXf>(_head_taps_reversed.data(), head)
-                          .dot(Eigen::Map<const Eigen::VectorXf>(window, head));
-    state.previous_and_current[p + state.filled] = static_cast<float>(in[t]);
-    out[t] = static_cast<Sample>(bias + sum + state.tail[state.filled]);
-    if (++state.filled == p)
+  for (int t = 0; t < num_frames;) {
+    // Up to the end of the current partition at a time; head_history holds p - 1 past samples followed by
+    // the current partition's samples.
+    const int chunk = std::min(num_frames - t, p - state.filled);
+    float* current = state.head_history.data() + (p - 1) + state.filled;
+    for (int i = 0; i < chunk; ++i) {
+      current[i] = static_cast<float>(in[t + i]);
+      state.previous_and_current[p + state.filled + i] = current[i];
+    }
+    detail::fir_filter(_head_taps_reversed.data(), head, current - (head - 1), _head_sums.data(), chunk);
+    for (int i = 0; i < chunk; ++i)
+      out[t + i] = static_cast<Sample>(bias + _head_sums[i] + state.tail[state.filled + i]);
+    state.filled += chunk;
+    t += chunk;
+    if (state.filled == p)
       finish_partition(state);
   }
 }

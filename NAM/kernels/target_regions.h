@@ -59,3 +59,20 @@ apply_to = function)")
 #if defined(_MSC_VER) && !defined(__clang__) && NAM_KERNELS_FUSE_MULTIPLY_ADD
 #  pragma fp_contract(on)
 #endif
+
+/// \def NAM_CALL_FOR_SELECTED_ISA
+/// \brief Calls `function(args...)` from the namespace (baseline, avx2, avx512) of the instruction set the
+/// kernels run at now (kernels::selected_isa()), for code compiled once per region; returns its result.
+#if NAM_KERNELS_X86
+#  define NAM_CALL_FOR_SELECTED_ISA(function, ...)                                                           \
+    switch (::nam::kernels::selected_isa()) {                                                                \
+    case ::nam::kernels::Isa::avx512:                                                                        \
+      return avx512::function(__VA_ARGS__);                                                                  \
+    case ::nam::kernels::Isa::avx2:                                                                          \
+      return avx2::function(__VA_ARGS__);                                                                    \
+    default:                                                                                                 \
+      return baseline::function(__VA_ARGS__);                                                                \
+    }
+#else
+#  define NAM_CALL_FOR_SELECTED_ISA(function, ...) return baseline::function(__VA_ARGS__);
+#endif
