@@ -68,6 +68,13 @@ nam_cli_test(benchmodel.generic EXIT 0 STDOUT "kernels:          generic path (-
              COMMAND ${nam_cli_tool} --generic --runs 1 ${NAM_CLI_MODEL})
 nam_cli_test(benchmodel.isa_baseline EXIT 0 STDOUT "kernels:          templated kernels, baseline" REQUIRES ${NAM_CLI_MODEL}
              COMMAND ${nam_cli_tool} --isa baseline --runs 1 ${NAM_CLI_MODEL})
+# Smoke runs of the documented benchmarks (docs/benchmarks.md): the buffer-size sweep, and a long Linear IR
+# (4096 taps: the partitioned FFT path in auto mode).
+nam_cli_test(benchmodel.sweep EXIT 0 STDOUT "  2048" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --sweep --runs 1 ${NAM_CLI_MODEL})
+nam_cli_test(benchmodel.linear_ir EXIT 0 STDOUT "architecture:     Linear"
+             REQUIRES ${NAM_CLI_SHARED_DIR}/reference/models/linear-4096.nam
+             COMMAND ${nam_cli_tool} --runs 1 ${NAM_CLI_SHARED_DIR}/reference/models/linear-4096.nam)
 nam_cli_test(benchmodel.two_models EXIT 2 STDERR "expected one model file" COMMAND ${nam_cli_tool} a.nam b.nam)
 nam_cli_test(benchmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam_cli_tool} ${NAM_CLI_MISSING})
 nam_cli_test(benchmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
