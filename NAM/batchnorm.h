@@ -3,7 +3,8 @@
 /// \brief Batch normalisation in inference form: a per-channel scale and shift.
 
 #include <cmath>
-#include <vector>
+
+#include <Eigen/Dense>
 
 namespace nam {
 namespace convnet {
@@ -39,14 +40,10 @@ public:
   /// \brief Number of weights the constructor reads for `channels` channels.
   static long weight_count(const int channels) { return 4L * channels + 1; }
 
-  /// \brief Applies channel `channel`'s scale and shift to `count` values in place.
-  void apply(const int channel, float* values, const int count) const {
-    const float scale = _scale[channel];
-    const float shift = _shift[channel];
-    for (int i = 0; i < count; ++i) {
-      const float scaled = values[i] * scale;
-      values[i] = scaled + shift;
-    }
+  /// \brief Applies the scale and shift in place to a (channels x frames) block, row = channel.
+  template <class Block>
+  void apply(Block&& values) const {
+    values.array() = (values.array().colwise() * _scale.array()).colwise() + _shift.array();
   }
 
   /// \brief Folded multiplier of channel `channel`.
@@ -55,8 +52,8 @@ public:
   float shift(const int channel) const { return _shift[channel]; }
 
 private:
-  std::vector<float> _scale;
-  std::vector<float> _shift;
+  Eigen::VectorXf _scale;
+  Eigen::VectorXf _shift;
 };
 
 } // namespace convnet

@@ -8,6 +8,7 @@
 
 #include "activations.h"
 #include "batchnorm.h"
+#include "conv1d.h"
 #include "dsp.h"
 
 namespace nam {
@@ -16,9 +17,8 @@ namespace convnet {
 /// \brief One block: a causal kernel-2 convolution (`z_t = W_0 v_{t-d} + W_1 v_t + b`, grouped), an optional
 /// batch norm (then the convolution has no bias), then an activation.
 ///
-/// The block owns its input history. Data is planar: one row of frames per channel. Per block of frames, the
-/// caller writes the input into `prepare_input_()` and then calls `Process()`, which writes the block's
-/// output wherever the caller asks (typically into the next block's prepared input).
+/// The convolution is a nam::Conv1D, which keeps the input history and runs the templated kernel of its
+/// shape. Data is column-major (channels x frames), one column per frame, as everywhere in Eigen.
 class ConvNetBlock {
 public:
   /// \brief Reads the convolution weights (out_channels x in_channels/groups x 2, in that order), then the
@@ -35,38 +35,22 @@ public:
   /// \brief Prepares for blocks of up to `maxBufferSize` frames and clears the history (silence). Allocates.
   void SetMaxBufferSize(const int maxBufferSize);
 
-  /// \brief Where the next `num_frames` input frames go: channel `c`'s row starts at the returned pointer
-  /// plus `c * input_stride()`. `num_frames` must not exceed the prepared block size. Real-time safe.
-  float* prepare_input_(const int num_frames);
-  /// \brief Floats between the rows of two input channels at prepare_input_().
-  long input_stride() const { return _row_length; }
+  /// \brief Consumes the first `num_frames` columns of `input` (in_channels rows; at most the prepared block
+  /// size) and computes their outputs into GetOutput(). Real-time safe.
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
+  /// \brief Result of the last Process call (out_channels rows), in its first `num_frames` columns.
+  const Eigen::MatrixXf& GetOutput() const { return _conv.GetOutput(); }
 
-  /// \brief Computes the block's output for the prepared input: out_channels rows of `num_frames` values,
-  /// row `o` at `output + o * output_stride`. Real-time safe.
-  void Process(const int num_frames, float* output, const long output_stride);
-
-  /// \brief Input channel count.
-  long get_in_channels() const { return _in_channels; }
+  /// \brief The block's convolution (shape, dilation, kernel).
+  const Conv1D& get_conv() const { return _conv; }
   /// \brief Output channel count.
-  long get_out_channels() const { return _out_channels; }
-  /// \brief Frames between the past tap and the current one.
-  int get_dilation() const { return _dilation; }
+  long get_out_channels() const { return _conv.get_out_channels(); }
 
 private:
-  int _in_channels;
-  int _out_channels;
-  int _dilation;
-  int _groups;
-  std::vector<float> _weight; // per output channel, per input channel of its group: (past tap, current tap)
-  std::vector<float> _bias;   // empty with batchnorm
+  Conv1D _conv;
   bool _batchnorm;
   BatchNorm _batchnorm_params;
   activations::Activation::Ptr _activation;
-
-  // Input history, planar: each row holds _dilation past frames before _position, then the current block.
-  std::vector<float> _history;
-  long _row_length = 0;
-  long _position = 0;
 };
 
 /// \brief The ConvNet model: blocks with the given dilations (the first block reads `in_channels`, the
@@ -96,12 +80,11 @@ private:
   void allocate(int block_capacity);
   void process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, int num_frames);
 
-  int _channels;
   std::vector<ConvNetBlock> _blocks;
-  std::vector<float> _head_weight; // (out_channels x channels), row-major
-  std::vector<float> _head_bias;
-  std::vector<float> _last_output; // the last block's output, channels rows of _block_capacity
-  std::vector<float> _head_row;    // one output channel, before conversion to NAM_SAMPLE
+  // The head as a kernel-size-1 Conv1D: same weight order as a Conv1x1, and the tap kernel table has the
+  // channels -> 1 shapes of WaveNet heads.
+  Conv1D _head;
+  Eigen::MatrixXf _input; // the input converted to float, in_channels x _block_capacity
   int _block_capacity = 0;
   int _prewarm_samples = 1;
 };

@@ -187,17 +187,32 @@ TEST(ConvNet, BatchNormFoldsWithTheOriginalsArithmetic) {
 }
 
 TEST(ConvNet, OutputDoesNotDependOnTheBlockSize) {
-  ConvNetShape shape = reference_shapes()[1];
-  auto model = nam::get_dsp(nam_object("ConvNet", shape.config(), shape.weights(5)));
-  EXPECT_EQ(model->GetPrewarmSamples(), 1 + 1 + 2 + 0 + 3);
-  const std::vector<double> input = test_signal(2000);
-  model->Reset(48000.0, 64);
-  const std::vector<double> reference = run_blocks(*model, input, 64);
-  for (const int block : {1, 7, 63, 65, 300}) {
-    model->Reset(48000.0, 64); // blocks above 64 are processed in pieces
-    EXPECT_EQ(max_difference(run_blocks(*model, input, block), reference), 0.0) << "block " << block;
-    model->Reset(48000.0, block);
-    EXPECT_EQ(max_difference(run_blocks(*model, input, block), reference), 0.0) << "block " << block;
+  // Templated kernels sum each frame in a fixed order, so a model whose convolutions all have one gives the
+  // same output at every block size. The generic (Eigen) products of shapes without a kernel (the
+  // batchnorm model's 8 <- 2 and 3 <- 8) sum in an order that depends on the block size, as in the original
+  // (its blocks of 1 differ by about 1e-7), so that model matches up to rounding.
+  struct Case {
+    ConvNetShape shape;
+    double tolerance;
+    int prewarm_samples;
+  };
+  const Case cases[] = {{reference_shapes()[0], 0.0, 1 + 1 + 2 + 4 + 8},
+                        {reference_shapes()[1], 1e-6, 1 + 1 + 2 + 0 + 3}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.shape.config().dump());
+    auto model = nam::get_dsp(nam_object("ConvNet", c.shape.config(), c.shape.weights(5)));
+    EXPECT_EQ(model->GetPrewarmSamples(), c.prewarm_samples);
+    const std::vector<double> input = test_signal(2000);
+    model->Reset(48000.0, 64);
+    const std::vector<double> reference = run_blocks(*model, input, 64);
+    for (const int block : {1, 7, 63, 65, 300}) {
+      model->Reset(48000.0, 64); // blocks above 64 are processed in pieces
+      EXPECT_LE(max_difference(run_blocks(*model, input, block), reference), c.tolerance)
+          << "block " << block;
+      model->Reset(48000.0, block);
+      EXPECT_LE(max_difference(run_blocks(*model, input, block), reference), c.tolerance)
+          << "block " << block;
+    }
   }
 }
 
