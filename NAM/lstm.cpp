@@ -28,15 +28,26 @@ constexpr int kMaxLayers = 1024;
 constexpr int kFramesPerPiece = 128;
 } // namespace
 
+// Each instruction set states the most gate rows it accumulates in registers at once (see
+// gate_rows_per_chunk): AVX-512's 32 registers of 16 floats hold all 4H rows of the presets.
 namespace baseline {
+inline constexpr int kMostRowsPerChunk = 32;
 #include "lstm_layer_kernel.inc"
 } // namespace baseline
 
 #if NAM_KERNELS_X86
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
+inline constexpr int kMostRowsPerChunk = 32;
 #  include "lstm_layer_kernel.inc"
 } // namespace avx2
+NAM_TARGET_REGION_END
+
+NAM_TARGET_REGION_AVX512
+namespace avx512 {
+inline constexpr int kMostRowsPerChunk = 96;
+#  include "lstm_layer_kernel.inc"
+} // namespace avx512
 NAM_TARGET_REGION_END
 #endif
 
@@ -51,12 +62,13 @@ struct LayerKernels {
 
 namespace {
 
-/// \brief The instruction set of the kernels new layers use: AVX2 when the CPU has it and the kernel ISA cap
-/// (kernels/isa.h) allows it. AVX-512 was measured to be faster for H = 24 but slower for H = 12, so CPUs
-/// with it run the AVX2 kernels.
-kernels::Isa layer_isa() {
-  const bool avx2 = static_cast<int>(kernels::selected_isa()) >= static_cast<int>(kernels::Isa::avx2);
-  return avx2 ? kernels::Isa::avx2 : kernels::Isa::baseline;
+/// \brief The instruction set of the kernels a new layer of this hidden size uses: the best the kernel ISA
+/// cap (kernels/isa.h) allows, except that states narrower than 16 run AVX2 on AVX-512 CPUs: their gate
+/// updates fill 16-float vectors badly. Measured here (ms per 2 s, AVX2 / AVX-512): H = 24 14.0 / 11.4,
+/// H = 16 10.3 / 7.9, H = 12 6.3 / 10.9, H = 8 (2 layers) 9.8 / 11.2.
+kernels::Isa layer_isa(const int hidden_size) {
+  const kernels::Isa selected = kernels::selected_isa();
+  return selected == kernels::Isa::avx512 && hidden_size < 16 ? kernels::Isa::avx2 : selected;
 }
 
 template <class Table, int... kSizes>
@@ -79,6 +91,7 @@ const std::vector<LayerKernels>& all_kernels() {
                                                               FusedHiddenSizes{});
 #if NAM_KERNELS_X86
     add_kernels<avx2::LayerKernelTable<FusedHiddenSizes>>(table, kernels::Isa::avx2, FusedHiddenSizes{});
+    add_kernels<avx512::LayerKernelTable<FusedHiddenSizes>>(table, kernels::Isa::avx512, FusedHiddenSizes{});
 #endif
     return table;
   }();
@@ -88,7 +101,7 @@ const std::vector<LayerKernels>& all_kernels() {
 /// \brief The fused kernel for this hidden size on the best allowed ISA, else (or when the generic path is
 /// forced, see kernels::set_force_generic) that ISA's any-size kernel.
 const LayerKernels* pick_layer_kernels(const int hidden_size) {
-  const kernels::Isa isa = layer_isa();
+  const kernels::Isa isa = layer_isa(hidden_size);
   const bool fused_allowed = !kernels::force_generic();
   const LayerKernels* any_size = nullptr;
   for (const LayerKernels& k : all_kernels()) {
