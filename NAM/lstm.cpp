@@ -151,7 +151,8 @@ LSTMCell::LSTMCell(const int input_size, const int hidden_size, std::vector<floa
   for (long r = 0; r < rows; ++r)
     for (long j = 0; j < columns; ++j)
       _weights_by_column[j * rows + r] = *(weights++);
-  _bias = take(weights, rows);
+  const std::vector<float> bias = take(weights, rows);
+  _bias.assign(bias.begin(), bias.end());
   _initial_hidden = take(weights, hidden_size);
   _initial_cell = take(weights, hidden_size);
   _gates.assign(rows, 0.0f);
@@ -161,8 +162,8 @@ LSTMCell::LSTMCell(const int input_size, const int hidden_size, std::vector<floa
 }
 
 void LSTMCell::reset_state_() {
-  _hidden = _initial_hidden;
-  _cell = _initial_cell;
+  _hidden.assign(_initial_hidden.begin(), _initial_hidden.end());
+  _cell.assign(_initial_cell.begin(), _initial_cell.end());
 }
 
 LayerView LSTMCell::view() {

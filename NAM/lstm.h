@@ -5,6 +5,8 @@
 #include <memory>
 #include <vector>
 
+#include "aligned_vector.h"
+
 #include <Eigen/Dense>
 
 #include "dsp.h"
@@ -72,13 +74,13 @@ private:
 
   int _input_size;
   int _hidden_size;
-  std::vector<float> _weights_by_column;
-  std::vector<float> _bias;
+  AlignedVector<float> _weights_by_column;
+  AlignedVector<float> _bias;
   std::vector<float> _initial_hidden;
   std::vector<float> _initial_cell;
-  std::vector<float> _hidden;
-  std::vector<float> _cell;
-  std::vector<float> _gates;
+  AlignedVector<float> _hidden;
+  AlignedVector<float> _cell;
+  AlignedVector<float> _gates;
   std::vector<float> _single_frame_out; // hidden_out for process_()
   const LayerKernels* _kernels;         // chosen at construction from the hidden size and the CPU
 };
