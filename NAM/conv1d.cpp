@@ -47,8 +47,8 @@ void read_grouped_weights(std::vector<Eigen::MatrixXf>& taps, const long groups,
 // matrix, tap after tap, and the bias (left empty without one), as kernels::pack_block_diagonal and pack_bias
 // lay them out.
 void pack_for_kernels(const bool has_kernel, const Eigen::MatrixXf* taps, const size_t tap_count,
-                      const Eigen::VectorXf& bias, const int groups, std::vector<float>& packed_weights,
-                      std::vector<float>& packed_bias) {
+                      const Eigen::VectorXf& bias, const int groups, AlignedVector<float>& packed_weights,
+                      AlignedVector<float>& packed_bias) {
   packed_weights.clear();
   packed_bias.clear();
   if (!has_kernel)

@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include "aligned_vector.h"
 #include "kernels/registry.h"
 #include "ring_buffer.h"
 
@@ -110,8 +111,8 @@ private:
   /// Eigen path.
   kernels::Conv1DTapFn _tap_kernel = nullptr;
   /// Each tap's diagonal blocks in the kernels' layout, tap after tap (kernels::pack_block_diagonal).
-  std::vector<float> _packed_weight;
-  std::vector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
+  AlignedVector<float> _packed_weight;
+  AlignedVector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
   RingBuffer _history;
   Eigen::MatrixXf _output;
   Eigen::VectorXf _cached_prewarm_state;

@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include "aligned_vector.h"
 #include "kernels/registry.h"
 
 namespace nam {
@@ -80,8 +81,8 @@ private:
   /// Templated kernel picked for this shape when it was set; nullptr runs the generic Eigen path.
   kernels::Conv1x1Fn _kernel = nullptr;
   /// The diagonal blocks of `_weight` in the kernels' layout (kernels::pack_block_diagonal).
-  std::vector<float> _packed_weight;
-  std::vector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
+  AlignedVector<float> _packed_weight;
+  AlignedVector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
   Eigen::MatrixXf _output;
 };
 
