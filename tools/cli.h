@@ -138,29 +138,36 @@ private:
 /// Largest `--buffer` the tools accept.
 constexpr long kMaxBufferSize = 65536;
 
-/// Options of the tools that run a model (benchmodel, render).
+/// Options of the tools that run a model (benchmodel, render). The fast tanh defaults as in the original's
+/// tools: on in benchmodel, off (exact tanh) in render.
 struct RunOptions {
+  explicit RunOptions(const bool fast_tanh_by_default) : fast_tanh(fast_tanh_by_default) {}
+
   int buffer_size = 64;
-  bool fast_tanh = true;
+  bool fast_tanh;
   std::optional<double> slim;           // slimmable size in [0, 1], when requested
   bool generic = false;                 // run the generic path instead of the templated kernels
   std::optional<nam::kernels::Isa> isa; // cap on the kernels' instruction set
 
   /// Usage lines describing these options.
-  static constexpr const char* kHelp =
-      "  --buffer N       block size in frames, passed to Reset() (1 to 65536, default 64)\n"
-      "  --no-fast-tanh   use the exact tanh (the fast approximation is on by default)\n"
-      "  --slim X         run a slimmable model at size X (0 = smallest, 1 = full)\n"
-      "  --generic        run the generic code path instead of the templated kernels\n"
-      "  --isa LEVEL      highest instruction set the kernels may use: baseline, avx2 or avx512\n"
-      "                   (default: the best this CPU has; the environment variable NAM_ISA does the same)\n";
+  std::string help() const {
+    return std::string("  --buffer N       block size in frames, passed to Reset() (1 to 65536, default 64;\n"
+                       "                   --block N is the same)\n") +
+           (fast_tanh ? "  --no-fast-tanh   use the exact tanh (the fast approximation is on by default)\n"
+                      : "  --fast-tanh      use the fast tanh approximation (the exact tanh by default)\n") +
+           "  --slim X         run a slimmable model at size X (0 = smallest, 1 = full)\n"
+           "  --generic        run the generic code path instead of the templated kernels\n"
+           "  --isa LEVEL      highest instruction set the kernels may use: baseline, avx2 or avx512\n"
+           "                   (default: the best this CPU has; the environment variable NAM_ISA does the "
+           "same)\n";
+  }
 
   /// If `arg` is one of these options, reads it (and its value from `args`) and returns true.
   bool take(const std::string& arg, CommandLine& args) {
-    if (arg == "--buffer")
+    if (arg == "--buffer" || arg == "--block")
       buffer_size = static_cast<int>(args.integer_for(arg, 1, kMaxBufferSize));
-    else if (arg == "--no-fast-tanh")
-      fast_tanh = false;
+    else if (arg == "--no-fast-tanh" || arg == "--fast-tanh")
+      fast_tanh = arg == "--fast-tanh";
     else if (arg == "--slim")
       slim = args.number_for(arg, 0.0, 1.0);
     else if (arg == "--generic")

@@ -24,17 +24,18 @@ const std::string kUsage =
                 "sample rate. Input: PCM 8/16/24/32-bit or float 32/64-bit WAV. Its channels must match the\n"
                 "model's inputs, except that a mono file feeds every input of a multi-input model and a\n"
                 "single-input model renders channel 0 of a multi-channel file (both noted on stderr).\n"
-                "A sample rate other than the model's is rendered anyway, with a warning (no resampling).\n"
+                "The input must be at the model's sample rate, when the model states one (no resampling).\n"
+                "Inputs longer than 10 s show their progress on stderr.\n"
                 "\n"
                 "options:\n") +
-    nam_tools::RunOptions::kHelp +
+    nam_tools::RunOptions(false).help() +
     "  -h, --help       print this help and exit\n"
     "\n"
     "Exit status: 0 on success, 1 if a file cannot be read or written or does not suit the model,\n"
     "2 for a bad command line.\n";
 
 struct RenderOptions {
-  nam_tools::RunOptions run;
+  nam_tools::RunOptions run{false}; // exact tanh by default, as the original's render
   std::string model_path;
   std::string input_path;
   std::string output_path = kDefaultOutput;
@@ -85,13 +86,15 @@ std::vector<const std::vector<float>*> route_inputs(const nam_tools::wav::Audio&
   return routes;
 }
 
-void warn_if_rate_differs(const nam::DSP& model, const nam_tools::wav::Audio& input,
-                          const std::string& input_path) {
+/// As the original's render: an input at another rate than the one the model was trained at is refused
+/// (the tool does not resample).
+void check_sample_rate(const nam::DSP& model, const nam_tools::wav::Audio& input,
+                       const std::string& input_path) {
   const double expected = model.GetExpectedSampleRate();
   if (expected > 0 && std::fabs(expected - input.sample_rate) > 0.5)
-    std::cerr << "render: warning: " << input_path << " is at " << input.sample_rate
-              << " Hz but the model expects " << expected << " Hz; rendering at " << input.sample_rate
-              << " Hz without resampling\n";
+    nam_tools::fail(kTool, input_path + " is at " + std::to_string(input.sample_rate) +
+                               " Hz but the model expects " + std::to_string(static_cast<long>(expected)) +
+                               " Hz; resample the input first");
 }
 
 /// Runs the model over the routed input in blocks of `block` frames.
@@ -109,6 +112,9 @@ nam_tools::wav::Audio process_all(nam::DSP& model, const std::vector<const std::
   nam_tools::wav::Audio output;
   output.sample_rate = sample_rate;
   output.channels.assign(out_blocks.size(), std::vector<float>(frames));
+  // Inputs longer than 10 s report each tenth done on stderr.
+  const bool show_progress = frames > 10 * static_cast<std::size_t>(sample_rate);
+  std::size_t tenths_done = 0;
   for (std::size_t first = 0; first < frames; first += block) {
     const std::size_t count = std::min<std::size_t>(block, frames - first);
     for (std::size_t c = 0; c < routes.size(); ++c)
@@ -117,6 +123,11 @@ nam_tools::wav::Audio process_all(nam::DSP& model, const std::vector<const std::
     for (std::size_t c = 0; c < out_blocks.size(); ++c)
       std::transform(out_blocks[c].begin(), out_blocks[c].begin() + count, output.channels[c].begin() + first,
                      [](NAM_SAMPLE x) { return static_cast<float>(x); });
+    if (show_progress && 10 * (first + count) / frames > tenths_done) {
+      tenths_done = 10 * (first + count) / frames;
+      std::cerr << "\rrender: " << 10 * tenths_done << " % done" << (tenths_done == 10 ? "\n" : "")
+                << std::flush;
+    }
   }
   return output;
 }
@@ -133,7 +144,7 @@ int render(const RenderOptions& options) {
   std::cout << "input:  " << options.input_path << ", " << input.channels.size() << " channel(s), "
             << input.sample_rate << " Hz, " << encoding.describe() << ", " << input.num_frames()
             << " frames\n";
-  warn_if_rate_differs(*model, input, options.input_path);
+  check_sample_rate(*model, input, options.input_path);
   const auto routes = route_inputs(input, model->NumInputChannels(), options.input_path);
 
   model->Reset(input.sample_rate, options.run.buffer_size);

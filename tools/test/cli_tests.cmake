@@ -124,7 +124,12 @@ nam_cli_test(render.example EXIT 0 STDOUT "output: ${nam_cli_rendered}, 1 channe
 # Renders the float file the previous test wrote, exercising the reader on the writer's output.
 nam_cli_test(render.own_output EXIT 0 STDOUT "input:  ${nam_cli_rendered}, 1 channel(s), 48000 Hz, 32-bit float"
              REQUIRES ${NAM_CLI_MODEL} ${nam_cli_rendered} WRITES ${NAM_CLI_OUTPUT_DIR}/render_twice.wav
-             COMMAND ${nam_cli_tool} --buffer 7 --no-fast-tanh ${NAM_CLI_MODEL} ${nam_cli_rendered} ${NAM_CLI_OUTPUT_DIR}/render_twice.wav)
+             COMMAND ${nam_cli_tool} --block 7 --fast-tanh ${NAM_CLI_MODEL} ${nam_cli_rendered} ${NAM_CLI_OUTPUT_DIR}/render_twice.wav)
+# As the original's render, an input at another rate than the model's is refused (no resampling).
+set(nam_cli_model_44k ${NAM_CLI_OUTPUT_DIR}/identity_44100.nam)
+file(WRITE ${nam_cli_model_44k} [=[{"version": "0.5.4", "architecture": "Linear", "config": {"receptive_field": 1, "bias": false}, "weights": [1.0], "sample_rate": 44100, "metadata": {}}]=])
+nam_cli_test(render.sample_rate_mismatch EXIT 1 STDERR "is at 48000 Hz but the model expects 44100 Hz"
+             REQUIRES ${NAM_CLI_WAV} COMMAND ${nam_cli_tool} ${nam_cli_model_44k} ${NAM_CLI_WAV} ${NAM_CLI_OUTPUT_DIR}/refused.wav)
 nam_cli_test(render.generic EXIT 0 STDOUT "kernels: generic path (--generic)"
              REQUIRES ${NAM_CLI_MODEL} ${NAM_CLI_WAV} WRITES ${NAM_CLI_OUTPUT_DIR}/render_generic.wav
              COMMAND ${nam_cli_tool} --generic ${NAM_CLI_MODEL} ${NAM_CLI_WAV} ${NAM_CLI_OUTPUT_DIR}/render_generic.wav)
