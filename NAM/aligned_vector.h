@@ -13,16 +13,21 @@ namespace nam {
 /// AVX-512 code up to a third of its speed, depending on where the heap happened to place the buffer).
 template <class T>
 struct CacheLineAllocator {
-  using value_type = T;
+  using value_type = T; ///< what it allocates
+  /// Alignment of every allocation, in bytes.
   static constexpr std::align_val_t kAlignment{64};
 
   CacheLineAllocator() = default;
+  /// \brief Stateless: a copy for another element type, as allocators must provide.
   template <class U>
   CacheLineAllocator(const CacheLineAllocator<U>&) noexcept {}
 
+  /// \brief Storage for `n` values, 64-byte aligned. Throws std::bad_alloc.
   T* allocate(const std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+  /// \brief Frees what allocate() returned.
   void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlignment); }
 
+  /// \brief Always equal: any instance frees what another allocated.
   template <class U>
   bool operator==(const CacheLineAllocator<U>&) const noexcept {
     return true;
