@@ -190,27 +190,29 @@ public:
          const double expected_sample_rate = -1.0);
 
 protected:
-  /// Samples of input history each output sample depends on.
-  int _receptive_field;
-  /// Index in each input buffer where the current block starts.
-  long _input_buffer_offset;
-  /// Input history, one buffer per input channel.
-  std::vector<std::vector<float>> _input_buffers;
-  /// One buffer per output channel, `num_frames` zeros after _update_buffers_().
-  std::vector<std::vector<float>> _output_buffers;
+  // Per block, a subclass calls _update_buffers_, computes from the history, then _advance_input_buffer_.
 
+  /// \brief Appends the block to the history (growing it when needed) and sizes the output buffers.
+  virtual void _update_buffers_(NAM_SAMPLE** input, int num_frames);
   /// \brief Moves the start of the current block `num_frames` further (after processing a block).
   void _advance_input_buffer_(const int num_frames);
+  /// \brief Moves the last `_receptive_field` samples to the front of each input buffer.
+  virtual void _rewind_buffers_();
+  /// \brief Starts the current block right after the receptive field.
+  void _reset_input_buffer();
   /// \brief Sets the receptive field and zeroes the input history to `input_buffer_size` samples.
   void _set_receptive_field(const int new_receptive_field, const int input_buffer_size);
   /// \brief As above, with a history of 32 times the receptive field.
   void _set_receptive_field(const int new_receptive_field);
-  /// \brief Starts the current block right after the receptive field.
-  void _reset_input_buffer();
-  /// \brief Appends the block to the history (growing it when needed) and sizes the output buffers.
-  virtual void _update_buffers_(NAM_SAMPLE** input, int num_frames);
-  /// \brief Moves the last `_receptive_field` samples to the front of each input buffer.
-  virtual void _rewind_buffers_();
+
+  /// Input history, one buffer per input channel.
+  std::vector<std::vector<float>> _input_buffers;
+  /// One buffer per output channel, `num_frames` zeros after _update_buffers_().
+  std::vector<std::vector<float>> _output_buffers;
+  /// Index in each input buffer where the current block starts.
+  long _input_buffer_offset;
+  /// Samples of input history each output sample depends on.
+  int _receptive_field;
 };
 
 /// \brief Everything a `.nam` file holds, as read by `get_dsp`.
