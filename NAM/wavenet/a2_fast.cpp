@@ -20,9 +20,6 @@ constexpr std::array<int, kLayers> kDilations = {1,   3,   7, 17, 41, 101, 239, 
 constexpr int kHeadKernelSize = 16;
 constexpr double kLeakySlope = 0.01;
 constexpr double kSlopeTolerance = 1e-7;
-constexpr std::array<const char*, 8> kFilmKeys = {
-    "conv_pre_film",       "conv_post_film",       "input_mixin_pre_film", "input_mixin_post_film",
-    "activation_pre_film", "activation_post_film", "layer1x1_post_film",   "head1x1_post_film"};
 
 bool is_null_or_absent(const nlohmann::json& object, const char* key) {
   const auto it = object.find(key);
@@ -92,7 +89,7 @@ bool no_gating(const nlohmann::json& layer_array) {
 
 // Unlike the generic parser, the A2 detector treats a FiLM object without "active" as inactive.
 bool films_inactive(const nlohmann::json& layer_array) {
-  for (const char* key : kFilmKeys) {
+  for (const char* key : kFilmConfigKeys) {
     const auto it = layer_array.find(key);
     if (it == layer_array.end() || it->is_null() || (it->is_boolean() && !it->get<bool>()))
       continue;
@@ -176,7 +173,7 @@ std::unique_ptr<ModelConfig> create_a2_fast_config(const nlohmann::json& config,
   // The FiLM keys are all inactive for this shape; dropping them keeps the generic parser from reading an
   // object without "active" as an active FiLM.
   nlohmann::json without_films = config;
-  for (const char* key : kFilmKeys)
+  for (const char* key : kFilmConfigKeys)
     without_films["layers"][0].erase(key);
   return std::make_unique<A2Config>(parse_config_json(without_films, sampleRate));
 }

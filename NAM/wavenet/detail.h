@@ -5,6 +5,7 @@
 /// Every signal is a column-major (channels x frames) matrix with one column per frame, sized for the max
 /// buffer size; only the first `num_frames` columns of a block are meaningful.
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -55,6 +56,10 @@ private:
   /// The conv's output, to which the layer adds the mixin and applies the activation in place (the activation
   /// itself when not gated): no copy of the conv's result.
   Eigen::MatrixXf& z() { return _conv.GetOutput(); }
+  FiLM* film(const FilmSite site) {
+    auto& slot = _films[static_cast<int>(site)];
+    return slot ? &*slot : nullptr;
+  }
   Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? z() : _activation; }
 
   GatingMode _gating_mode;
@@ -65,15 +70,8 @@ private:
   activations::Activation::Ptr _primary;
   std::optional<gating_activations::GatingActivation> _gating;
   std::optional<gating_activations::BlendingActivation> _blending;
-  std::optional<FiLM> _conv_pre_film;
-  std::optional<FiLM> _conv_post_film;
-  std::optional<FiLM> _input_mixin_pre_film;
-  std::optional<FiLM> _input_mixin_post_film;
-  std::optional<FiLM> _activation_pre_film;
-  std::optional<FiLM> _activation_post_film;
-  std::optional<FiLM> _layer1x1_post_film;
-  std::optional<FiLM> _head1x1_post_film;
-  Eigen::MatrixXf _activation; // gated/blended activation (bottleneck rows)
+  std::array<std::optional<FiLM>, kFilmSiteCount> _films; // indexed by FilmSite; empty where inactive
+  Eigen::MatrixXf _activation;                            // gated/blended activation (bottleneck rows)
   Eigen::MatrixXf _output_next_layer;
 };
 

@@ -27,14 +27,32 @@ activations::Activation::Ptr make_activation(const activations::ActivationConfig
   return activations::Activation::get_activation(config);
 }
 
-std::optional<FiLM> make_film(const _FiLMParams& params, const int condition_size, const int dim) {
-  if (!params.active)
-    return std::nullopt;
-  return FiLM(condition_size, dim, params.shift, params.groups);
+// The FiLM settings at `site` of a layer's or a layer array's parameters (both name them alike).
+template <class Params>
+const _FiLMParams& film_settings(const Params& p, const FilmSite site) {
+  switch (site) {
+  case FilmSite::conv_input:
+    return p.conv_pre_film_params;
+  case FilmSite::conv_output:
+    return p.conv_post_film_params;
+  case FilmSite::mixin_input:
+    return p.input_mixin_pre_film_params;
+  case FilmSite::mixin_output:
+    return p.input_mixin_post_film_params;
+  case FilmSite::activation_input:
+    return p.activation_pre_film_params;
+  case FilmSite::activation_output:
+    return p.activation_post_film_params;
+  case FilmSite::layer1x1_output:
+    return p._layer1x1_post_film_params;
+  case FilmSite::head1x1_output:
+    break;
+  }
+  return p.head1x1_post_film_params;
 }
 
-long long film_weights(const _FiLMParams& params, const long long condition_size, const long long dim) {
-  return params.active ? FiLM::count_weights(condition_size, dim, params.shift, params.groups) : 0;
+FilmSite film_site(const int index) {
+  return static_cast<FilmSite>(index);
 }
 
 template <class Module>
@@ -53,44 +71,93 @@ void read_if_present(std::optional<Module>& module, std::vector<float>::iterator
 
 // ----------------------------------------------------------------------------------------- parameters
 
+LayerParams::LayerParams(int conditionSize, int channelCount, int bottleneckWidth, int kernelSize,
+                         int dilationFactor, const activations::ActivationConfig& activation,
+                         GatingMode gating, int convGroups, int mixinGroups, const Layer1x1Params& layer1x1,
+                         const Head1x1Params& head1x1,
+                         const activations::ActivationConfig& secondaryActivation,
+                         const _FiLMParams& convInputFilm, const _FiLMParams& convOutputFilm,
+                         const _FiLMParams& mixinInputFilm, const _FiLMParams& mixinOutputFilm,
+                         const _FiLMParams& activationInputFilm, const _FiLMParams& activationOutputFilm,
+                         const _FiLMParams& layer1x1OutputFilm, const _FiLMParams& head1x1OutputFilm) :
+    condition_size(conditionSize),
+    channels(channelCount),
+    bottleneck(bottleneckWidth),
+    kernel_size(kernelSize),
+    dilation(dilationFactor),
+    activation_config(activation),
+    gating_mode(gating),
+    groups_input(convGroups),
+    groups_input_mixin(mixinGroups),
+    layer1x1_params(layer1x1),
+    head1x1_params(head1x1),
+    secondary_activation_config(secondaryActivation),
+    conv_pre_film_params(convInputFilm),
+    conv_post_film_params(convOutputFilm),
+    input_mixin_pre_film_params(mixinInputFilm),
+    input_mixin_post_film_params(mixinOutputFilm),
+    activation_pre_film_params(activationInputFilm),
+    activation_post_film_params(activationOutputFilm),
+    _layer1x1_post_film_params(layer1x1OutputFilm),
+    head1x1_post_film_params(head1x1OutputFilm) {}
+
+const _FiLMParams& LayerParams::film(const FilmSite site) const {
+  return film_settings(*this, site);
+}
+
+int LayerParams::film_width(const FilmSite site) const {
+  switch (site) {
+  case FilmSite::conv_input:
+  case FilmSite::layer1x1_output:
+    return channels;
+  case FilmSite::mixin_input:
+    return condition_size;
+  case FilmSite::activation_output:
+    return bottleneck;
+  case FilmSite::head1x1_output:
+    return head_width();
+  case FilmSite::conv_output:
+  case FilmSite::mixin_output:
+  case FilmSite::activation_input:
+    break;
+  }
+  return doubled_width();
+}
+
 LayerArrayParams::LayerArrayParams(
-    const int input_size_, const int condition_size_, const int head_size_, const int head_dilation_,
-    const int head_kernel_size_, const int channels_, const int bottleneck_,
-    const std::vector<int>&& kernel_sizes_, const std::vector<int>&& dilations_,
-    const std::vector<activations::ActivationConfig>&& activation_configs_,
-    const std::vector<GatingMode>&& gating_modes_, const bool head_bias_, const int groups_input,
-    const int groups_input_mixin_, const Layer1x1Params& layer1x1_params_,
-    const Head1x1Params& head1x1_params_,
-    const std::vector<activations::ActivationConfig>&& secondary_activation_configs_,
-    const _FiLMParams& conv_pre_film_params_, const _FiLMParams& conv_post_film_params_,
-    const _FiLMParams& input_mixin_pre_film_params_, const _FiLMParams& input_mixin_post_film_params_,
-    const _FiLMParams& activation_pre_film_params_, const _FiLMParams& activation_post_film_params_,
-    const _FiLMParams& _layer1x1_post_film_params_, const _FiLMParams& head1x1_post_film_params_) :
-    input_size(input_size_),
-    condition_size(condition_size_),
-    head_size(head_size_),
-    head_dilation(head_dilation_),
-    head_kernel_size(head_kernel_size_),
-    channels(channels_),
-    bottleneck(bottleneck_),
-    kernel_sizes(kernel_sizes_),
-    dilations(dilations_),
-    activation_configs(activation_configs_),
-    gating_modes(gating_modes_),
-    head_bias(head_bias_),
-    groups_input(groups_input),
-    groups_input_mixin(groups_input_mixin_),
-    layer1x1_params(layer1x1_params_),
-    head1x1_params(head1x1_params_),
-    secondary_activation_configs(secondary_activation_configs_),
-    conv_pre_film_params(conv_pre_film_params_),
-    conv_post_film_params(conv_post_film_params_),
-    input_mixin_pre_film_params(input_mixin_pre_film_params_),
-    input_mixin_post_film_params(input_mixin_post_film_params_),
-    activation_pre_film_params(activation_pre_film_params_),
-    activation_post_film_params(activation_post_film_params_),
-    _layer1x1_post_film_params(_layer1x1_post_film_params_),
-    head1x1_post_film_params(head1x1_post_film_params_) {
+    int inputSize, int conditionSize, int headSize, int headDilation, int headKernelSize, int channelCount,
+    int bottleneckWidth, std::vector<int> kernelSizes, std::vector<int> layerDilations,
+    std::vector<activations::ActivationConfig> activations, std::vector<GatingMode> gatings, bool headBias,
+    int convGroups, int mixinGroups, const Layer1x1Params& layer1x1, const Head1x1Params& head1x1,
+    std::vector<activations::ActivationConfig> secondaryActivations, const _FiLMParams& convInputFilm,
+    const _FiLMParams& convOutputFilm, const _FiLMParams& mixinInputFilm, const _FiLMParams& mixinOutputFilm,
+    const _FiLMParams& activationInputFilm, const _FiLMParams& activationOutputFilm,
+    const _FiLMParams& layer1x1OutputFilm, const _FiLMParams& head1x1OutputFilm) :
+    input_size(inputSize),
+    condition_size(conditionSize),
+    head_size(headSize),
+    head_dilation(headDilation),
+    head_kernel_size(headKernelSize),
+    channels(channelCount),
+    bottleneck(bottleneckWidth),
+    kernel_sizes(std::move(kernelSizes)),
+    dilations(std::move(layerDilations)),
+    activation_configs(std::move(activations)),
+    gating_modes(std::move(gatings)),
+    head_bias(headBias),
+    groups_input(convGroups),
+    groups_input_mixin(mixinGroups),
+    layer1x1_params(layer1x1),
+    head1x1_params(head1x1),
+    secondary_activation_configs(std::move(secondaryActivations)),
+    conv_pre_film_params(convInputFilm),
+    conv_post_film_params(convOutputFilm),
+    input_mixin_pre_film_params(mixinInputFilm),
+    input_mixin_post_film_params(mixinOutputFilm),
+    activation_pre_film_params(activationInputFilm),
+    activation_post_film_params(activationOutputFilm),
+    _layer1x1_post_film_params(layer1x1OutputFilm),
+    head1x1_post_film_params(head1x1OutputFilm) {
   if (head_kernel_size < 1)
     throw std::invalid_argument("LayerArrayParams: head_kernel_size must be >= 1");
   if (kernel_sizes.empty())
@@ -112,12 +179,13 @@ LayerArrayParams::LayerArrayParams(
 }
 
 LayerParams LayerArrayParams::layer(const int l) const {
-  return LayerParams(condition_size, channels, bottleneck, kernel_sizes[l], dilations[l],
-                     activation_configs[l], gating_modes[l], groups_input, groups_input_mixin,
-                     layer1x1_params, head1x1_params, secondary_activation_configs[l], conv_pre_film_params,
-                     conv_post_film_params, input_mixin_pre_film_params, input_mixin_post_film_params,
-                     activation_pre_film_params, activation_post_film_params, _layer1x1_post_film_params,
-                     head1x1_post_film_params);
+  const auto film = [this](const FilmSite site) -> const _FiLMParams& { return film_settings(*this, site); };
+  return LayerParams(
+      condition_size, channels, bottleneck, kernel_sizes[l], dilations[l], activation_configs[l],
+      gating_modes[l], groups_input, groups_input_mixin, layer1x1_params, head1x1_params,
+      secondary_activation_configs[l], film(FilmSite::conv_input), film(FilmSite::conv_output),
+      film(FilmSite::mixin_input), film(FilmSite::mixin_output), film(FilmSite::activation_input),
+      film(FilmSite::activation_output), film(FilmSite::layer1x1_output), film(FilmSite::head1x1_output));
 }
 
 namespace detail {
@@ -138,15 +206,11 @@ Layer::Layer(const LayerParams& p) :
     _gating.emplace(_primary, make_activation(p.secondary_activation_config), p.bottleneck);
   else if (p.gating_mode == GatingMode::BLENDED)
     _blending.emplace(_primary, make_activation(p.secondary_activation_config), p.bottleneck);
-  const int z = p.doubled_width();
-  _conv_pre_film = make_film(p.conv_pre_film_params, p.condition_size, p.channels);
-  _conv_post_film = make_film(p.conv_post_film_params, p.condition_size, z);
-  _input_mixin_pre_film = make_film(p.input_mixin_pre_film_params, p.condition_size, p.condition_size);
-  _input_mixin_post_film = make_film(p.input_mixin_post_film_params, p.condition_size, z);
-  _activation_pre_film = make_film(p.activation_pre_film_params, p.condition_size, z);
-  _activation_post_film = make_film(p.activation_post_film_params, p.condition_size, p.bottleneck);
-  _layer1x1_post_film = make_film(p._layer1x1_post_film_params, p.condition_size, p.channels);
-  _head1x1_post_film = make_film(p.head1x1_post_film_params, p.condition_size, p.head_width());
+  for (int i = 0; i < kFilmSiteCount; ++i) {
+    const _FiLMParams& settings = p.film(film_site(i));
+    if (settings.active)
+      _films[i].emplace(p.condition_size, p.film_width(film_site(i)), settings.shift, settings.groups);
+  }
 }
 
 void Layer::check(const LayerParams& p) {
@@ -164,17 +228,12 @@ void Layer::check(const LayerParams& p) {
     check_conv_groups(p.bottleneck, p.channels, p.layer1x1_params.groups);
   if (p.head1x1_params.active)
     check_conv_groups(p.bottleneck, p.head1x1_params.out_channels, p.head1x1_params.groups);
-  const std::pair<const _FiLMParams*, int> films[] = {{&p.conv_pre_film_params, p.channels},
-                                                      {&p.conv_post_film_params, z},
-                                                      {&p.input_mixin_pre_film_params, p.condition_size},
-                                                      {&p.input_mixin_post_film_params, z},
-                                                      {&p.activation_pre_film_params, z},
-                                                      {&p.activation_post_film_params, p.bottleneck},
-                                                      {&p._layer1x1_post_film_params, p.channels},
-                                                      {&p.head1x1_post_film_params, p.head_width()}};
-  for (const auto& [film, dim] : films)
-    if (film->active)
-      check_conv_groups(p.condition_size, (film->shift ? 2 : 1) * dim, film->groups);
+  for (int i = 0; i < kFilmSiteCount; ++i) {
+    const _FiLMParams& settings = p.film(film_site(i));
+    if (settings.active)
+      check_conv_groups(p.condition_size, (settings.shift ? 2 : 1) * p.film_width(film_site(i)),
+                        settings.groups);
+  }
 }
 
 long long Layer::count_weights(const LayerParams& p) {
@@ -187,14 +246,11 @@ long long Layer::count_weights(const LayerParams& p) {
   if (p.head1x1_params.active)
     total +=
         Conv1x1::count_weights(p.bottleneck, p.head1x1_params.out_channels, true, p.head1x1_params.groups);
-  total += film_weights(p.conv_pre_film_params, dc, p.channels) +
-           film_weights(p.conv_post_film_params, dc, z) +
-           film_weights(p.input_mixin_pre_film_params, dc, dc) +
-           film_weights(p.input_mixin_post_film_params, dc, z) +
-           film_weights(p.activation_pre_film_params, dc, z) +
-           film_weights(p.activation_post_film_params, dc, p.bottleneck) +
-           film_weights(p._layer1x1_post_film_params, dc, p.channels) +
-           film_weights(p.head1x1_post_film_params, dc, p.head_width());
+  for (int i = 0; i < kFilmSiteCount; ++i) {
+    const _FiLMParams& settings = p.film(film_site(i));
+    if (settings.active)
+      total += FiLM::count_weights(dc, p.film_width(film_site(i)), settings.shift, settings.groups);
+  }
   return total;
 }
 
@@ -203,10 +259,8 @@ void Layer::SetMaxBufferSize(const int maxBufferSize) {
   _input_mixin.SetMaxBufferSize(maxBufferSize);
   size_if_present(_layer1x1, maxBufferSize);
   size_if_present(_head1x1, maxBufferSize);
-  for (auto* film :
-       {&_conv_pre_film, &_conv_post_film, &_input_mixin_pre_film, &_input_mixin_post_film,
-        &_activation_pre_film, &_activation_post_film, &_layer1x1_post_film, &_head1x1_post_film})
-    size_if_present(*film, maxBufferSize);
+  for (auto& film : _films)
+    size_if_present(film, maxBufferSize);
   _activation.setZero(_gating_mode == GatingMode::NONE ? 0 : _conv.get_out_channels() / 2, maxBufferSize);
   _output_next_layer.setZero(_conv.get_in_channels(), maxBufferSize);
 }
@@ -216,36 +270,36 @@ void Layer::set_weights_(std::vector<float>::iterator& weights) {
   _input_mixin.set_weights_(weights);
   read_if_present(_layer1x1, weights);
   read_if_present(_head1x1, weights);
-  for (auto* film :
-       {&_conv_pre_film, &_conv_post_film, &_input_mixin_pre_film, &_input_mixin_post_film,
-        &_activation_pre_film, &_activation_post_film, &_layer1x1_post_film, &_head1x1_post_film})
-    read_if_present(*film, weights);
+  for (auto& film : _films) // in FilmSite order, which is the file's order
+    read_if_present(film, weights);
 }
 
 void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
   const int n = num_frames;
-  if (_conv_pre_film) {
-    _conv_pre_film->Process(input, condition, n);
-    _conv.Process(_conv_pre_film->GetOutput(), n);
+  // A FiLM on an input writes a modulated copy; one on an output modulates it in place.
+  const auto modulate_in_place = [&](const FilmSite site, Eigen::MatrixXf& signal) {
+    if (FiLM* f = film(site))
+      f->Process_(signal, condition, n);
+  };
+  if (FiLM* f = film(FilmSite::conv_input)) {
+    f->Process(input, condition, n);
+    _conv.Process(f->GetOutput(), n);
   } else {
     _conv.Process(input, n);
   }
   Eigen::MatrixXf& z = this->z();
-  if (_conv_post_film)
-    _conv_post_film->Process_(z, condition, n);
+  modulate_in_place(FilmSite::conv_output, z);
 
-  if (_input_mixin_pre_film) {
-    _input_mixin_pre_film->Process(condition, condition, n);
-    _input_mixin.process_(_input_mixin_pre_film->GetOutput(), n);
+  if (FiLM* f = film(FilmSite::mixin_input)) {
+    f->Process(condition, condition, n);
+    _input_mixin.process_(f->GetOutput(), n);
   } else {
     _input_mixin.process_(condition, n);
   }
-  if (_input_mixin_post_film)
-    _input_mixin_post_film->Process_(_input_mixin.GetOutput(), condition, n);
+  modulate_in_place(FilmSite::mixin_output, _input_mixin.GetOutput());
   z.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
-  if (_activation_pre_film)
-    _activation_pre_film->Process_(z, condition, n);
+  modulate_in_place(FilmSite::activation_input, z);
 
   if (_gating)
     _gating->apply(z, _activation, n);
@@ -254,14 +308,13 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   else
     _primary->apply(z.data(), static_cast<long>(z.rows()) * n); // the first n columns are contiguous
   Eigen::MatrixXf& activated = activation_output();
-  if (_activation_post_film)
-    _activation_post_film->Process_(activated, condition, n);
+  modulate_in_place(FilmSite::activation_output, activated);
 
   if (_layer1x1) {
     _layer1x1->process_(activated, n);
     // As in the original, this FiLM only takes effect in blended layers (its weights are read regardless).
-    if (_layer1x1_post_film && _blending)
-      _layer1x1_post_film->Process_(_layer1x1->GetOutput(), condition, n);
+    if (_blending)
+      modulate_in_place(FilmSite::layer1x1_output, _layer1x1->GetOutput());
     _output_next_layer.leftCols(n) = input.leftCols(n) + _layer1x1->GetOutput().leftCols(n);
   } else {
     _output_next_layer.leftCols(n) = input.leftCols(n);
@@ -269,8 +322,7 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
 
   if (_head1x1) {
     _head1x1->process_(activated, n);
-    if (_head1x1_post_film)
-      _head1x1_post_film->Process_(_head1x1->GetOutput(), condition, n);
+    modulate_in_place(FilmSite::head1x1_output, _head1x1->GetOutput());
   }
 }
 
@@ -858,14 +910,10 @@ LayerArrayParams parse_layer_array(const ConfigReader& la, const size_t i) {
   const int groups_input = la.get_int_or("groups_input", 1, 1, kMaxChannels);
   const int groups_input_mixin = la.get_int_or("groups_input_mixin", 1, 1, kMaxChannels);
 
-  const _FiLMParams conv_pre = parse_film(la, "conv_pre_film");
-  const _FiLMParams conv_post = parse_film(la, "conv_post_film");
-  const _FiLMParams mixin_pre = parse_film(la, "input_mixin_pre_film");
-  const _FiLMParams mixin_post = parse_film(la, "input_mixin_post_film");
-  const _FiLMParams activation_pre = parse_film(la, "activation_pre_film");
-  const _FiLMParams activation_post = parse_film(la, "activation_post_film");
-  const _FiLMParams layer1x1_post = parse_film(la, "layer1x1_post_film");
-  const _FiLMParams head1x1_post = parse_film(la, "head1x1_post_film");
+  const auto film = [&la](const FilmSite site) {
+    return parse_film(la, kFilmConfigKeys[static_cast<int>(site)]);
+  };
+  const _FiLMParams layer1x1_post = film(FilmSite::layer1x1_output);
   if (layer1x1_post.active && !layer1x1.active)
     throw std::runtime_error(array_prefix(i) +
                              "layer1x1_post_film cannot be active when layer1x1.active is false");
@@ -880,8 +928,10 @@ LayerArrayParams parse_layer_array(const ConfigReader& la, const size_t i) {
   return LayerArrayParams(
       input_size, condition_size, head.out_channels, head.dilation, head.kernel_size, channels, bottleneck,
       std::move(kernel_sizes), std::vector<int>(dilations), std::move(activations), std::move(gating.modes),
-      head.bias, groups_input, groups_input_mixin, layer1x1, head1x1, std::move(gating.secondaries), conv_pre,
-      conv_post, mixin_pre, mixin_post, activation_pre, activation_post, layer1x1_post, head1x1_post);
+      head.bias, groups_input, groups_input_mixin, layer1x1, head1x1, std::move(gating.secondaries),
+      film(FilmSite::conv_input), film(FilmSite::conv_output), film(FilmSite::mixin_input),
+      film(FilmSite::mixin_output), film(FilmSite::activation_input), film(FilmSite::activation_output),
+      layer1x1_post, film(FilmSite::head1x1_output));
 }
 
 HeadParams parse_post_stack_head(const ConfigReader& head, const int last_head_size) {

@@ -2,7 +2,6 @@
 /// \file params.h
 /// \brief The shape of a WaveNet, as read from its config: per layer, per layer array and post-stack head.
 
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,39 +48,35 @@ struct _FiLMParams {
   int groups;  ///< channel groups of its Conv1x1
 };
 
+/// \brief The eight places a layer can have a FiLM. The order is the order of their weights in the file.
+enum class FilmSite {
+  conv_input,        ///< the layer input, before the dilated convolution
+  conv_output,       ///< the convolution output, before the mixin is added
+  mixin_input,       ///< the condition, before the input mixin
+  mixin_output,      ///< the input mixin output
+  activation_input,  ///< convolution + mixin, before the activation
+  activation_output, ///< the activation output
+  layer1x1_output,   ///< the layer1x1 output (applied in blended layers only)
+  head1x1_output     ///< the head1x1 output
+};
+/// \brief Number of FilmSite values.
+inline constexpr int kFilmSiteCount = 8;
+/// \brief The layer-array config key of each FilmSite.
+inline constexpr const char* kFilmConfigKeys[kFilmSiteCount] = {
+    "conv_pre_film",       "conv_post_film",       "input_mixin_pre_film", "input_mixin_post_film",
+    "activation_pre_film", "activation_post_film", "layer1x1_post_film",   "head1x1_post_film"};
+
 /// \brief Everything one layer needs to be built.
 struct LayerParams {
-  /// \brief Sets every field (see each field).
-  LayerParams(const int condition_size_, const int channels_, const int bottleneck_, const int kernel_size_,
-              const int dilation_, const activations::ActivationConfig& activation_config_,
-              const GatingMode gating_mode_, const int groups_input_, const int groups_input_mixin_,
-              const Layer1x1Params& layer1x1_params_, const Head1x1Params& head1x1_params_,
-              const activations::ActivationConfig& secondary_activation_config_,
-              const _FiLMParams& conv_pre_film_params_, const _FiLMParams& conv_post_film_params_,
-              const _FiLMParams& input_mixin_pre_film_params_,
-              const _FiLMParams& input_mixin_post_film_params_,
-              const _FiLMParams& activation_pre_film_params_, const _FiLMParams& activation_post_film_params_,
-              const _FiLMParams& _layer1x1_post_film_params_, const _FiLMParams& head1x1_post_film_params_) :
-      condition_size(condition_size_),
-      channels(channels_),
-      bottleneck(bottleneck_),
-      kernel_size(kernel_size_),
-      dilation(dilation_),
-      activation_config(activation_config_),
-      gating_mode(gating_mode_),
-      groups_input(groups_input_),
-      groups_input_mixin(groups_input_mixin_),
-      layer1x1_params(layer1x1_params_),
-      head1x1_params(head1x1_params_),
-      secondary_activation_config(secondary_activation_config_),
-      conv_pre_film_params(conv_pre_film_params_),
-      conv_post_film_params(conv_post_film_params_),
-      input_mixin_pre_film_params(input_mixin_pre_film_params_),
-      input_mixin_post_film_params(input_mixin_post_film_params_),
-      activation_pre_film_params(activation_pre_film_params_),
-      activation_post_film_params(activation_post_film_params_),
-      _layer1x1_post_film_params(_layer1x1_post_film_params_),
-      head1x1_post_film_params(head1x1_post_film_params_) {}
+  /// \brief Sets every field, in the order they are declared.
+  LayerParams(int conditionSize, int channelCount, int bottleneckWidth, int kernelSize, int dilationFactor,
+              const activations::ActivationConfig& activation, GatingMode gating, int convGroups,
+              int mixinGroups, const Layer1x1Params& layer1x1, const Head1x1Params& head1x1,
+              const activations::ActivationConfig& secondaryActivation, const _FiLMParams& convInputFilm,
+              const _FiLMParams& convOutputFilm, const _FiLMParams& mixinInputFilm,
+              const _FiLMParams& mixinOutputFilm, const _FiLMParams& activationInputFilm,
+              const _FiLMParams& activationOutputFilm, const _FiLMParams& layer1x1OutputFilm,
+              const _FiLMParams& head1x1OutputFilm);
 
   int condition_size;                                        ///< rows of the condition
   int channels;                                              ///< residual width C
@@ -108,6 +103,10 @@ struct LayerParams {
   int doubled_width() const { return gating_mode == GatingMode::NONE ? bottleneck : 2 * bottleneck; }
   /// \brief Rows this layer adds to its array's head accumulator.
   int head_width() const { return head1x1_params.active ? head1x1_params.out_channels : bottleneck; }
+  /// \brief The FiLM settings at `site`.
+  const _FiLMParams& film(FilmSite site) const;
+  /// \brief Rows of the signal the FiLM at `site` modulates.
+  int film_width(FilmSite site) const;
 };
 
 /// \brief Everything one layer array needs to be built. Per-layer lists all have one entry per layer.
@@ -115,19 +114,16 @@ class LayerArrayParams {
 public:
   /// Throws std::invalid_argument when the lists are empty or their lengths disagree, or when
   /// head_kernel_size < 1.
-  LayerArrayParams(
-      const int input_size_, const int condition_size_, const int head_size_, const int head_dilation_,
-      const int head_kernel_size_, const int channels_, const int bottleneck_,
-      const std::vector<int>&& kernel_sizes_, const std::vector<int>&& dilations_,
-      const std::vector<activations::ActivationConfig>&& activation_configs_,
-      const std::vector<GatingMode>&& gating_modes_, const bool head_bias_, const int groups_input,
-      const int groups_input_mixin_, const Layer1x1Params& layer1x1_params_,
-      const Head1x1Params& head1x1_params_,
-      const std::vector<activations::ActivationConfig>&& secondary_activation_configs_,
-      const _FiLMParams& conv_pre_film_params_, const _FiLMParams& conv_post_film_params_,
-      const _FiLMParams& input_mixin_pre_film_params_, const _FiLMParams& input_mixin_post_film_params_,
-      const _FiLMParams& activation_pre_film_params_, const _FiLMParams& activation_post_film_params_,
-      const _FiLMParams& _layer1x1_post_film_params_, const _FiLMParams& head1x1_post_film_params_);
+  LayerArrayParams(int inputSize, int conditionSize, int headSize, int headDilation, int headKernelSize,
+                   int channelCount, int bottleneckWidth, std::vector<int> kernelSizes,
+                   std::vector<int> layerDilations, std::vector<activations::ActivationConfig> activations,
+                   std::vector<GatingMode> gatings, bool headBias, int convGroups, int mixinGroups,
+                   const Layer1x1Params& layer1x1, const Head1x1Params& head1x1,
+                   std::vector<activations::ActivationConfig> secondaryActivations,
+                   const _FiLMParams& convInputFilm, const _FiLMParams& convOutputFilm,
+                   const _FiLMParams& mixinInputFilm, const _FiLMParams& mixinOutputFilm,
+                   const _FiLMParams& activationInputFilm, const _FiLMParams& activationOutputFilm,
+                   const _FiLMParams& layer1x1OutputFilm, const _FiLMParams& head1x1OutputFilm);
 
   int input_size;       ///< rows of the array input: the model input, or the previous array's residual
   int condition_size;   ///< rows of the condition (the condition model's output, else the model input)
