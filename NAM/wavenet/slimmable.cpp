@@ -2,6 +2,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "../config_reader.h"
 #include "../get_dsp.h"
@@ -46,18 +47,19 @@ void keep_film(std::vector<float>::const_iterator& in, std::vector<float>& out,
   keep_leading(in, out, m * dim, m * kept_dim);
 }
 
+// Narrowing keeps leading channels, which matches the full model only when every one of these is 1.
 void check_sliceable(const wavenet::LayerArrayParams& p) {
-  if (p.head_kernel_size != 1)
-    throw std::runtime_error("SlimmableWavenet: head rechannel kernel_size must be 1 (slimming with head "
-                             "kernel_size > 1 is not implemented)");
-  if (p.groups_input != 1)
-    throw std::runtime_error("SlimmableWavenet: groups_input > 1 not supported");
-  if (p.groups_input_mixin != 1)
-    throw std::runtime_error("SlimmableWavenet: groups_input_mixin > 1 not supported");
-  if (p.layer1x1_params.active && p.layer1x1_params.groups != 1)
-    throw std::runtime_error("SlimmableWavenet: layer1x1 groups > 1 not supported");
-  if (p.head1x1_params.active && p.head1x1_params.groups != 1)
-    throw std::runtime_error("SlimmableWavenet: head1x1 groups > 1 not supported");
+  const std::pair<const char*, int> must_be_one[] = {
+      {"head kernel_size", p.head_kernel_size},
+      {"groups_input", p.groups_input},
+      {"groups_input_mixin", p.groups_input_mixin},
+      {"layer1x1 groups", p.layer1x1_params.active ? p.layer1x1_params.groups : 1},
+      {"head1x1 groups", p.head1x1_params.active ? p.head1x1_params.groups : 1},
+  };
+  for (const auto& [what, value] : must_be_one)
+    if (value != 1)
+      throw std::runtime_error("SlimmableWavenet: cannot slim a model whose " + std::string(what) + " is " +
+                               std::to_string(value) + " (only 1 is supported)");
 }
 
 // The parameters of array `a` narrowed to `widths`.
@@ -152,72 +154,73 @@ SlimmableWavenet::SlimmableWavenet(std::vector<wavenet::LayerArrayParams> origin
                                    nlohmann::json condition_dsp_json, std::vector<float> full_weights,
                                    const double expected_sample_rate) :
     DSP(in_channels, original_params.empty() ? 1 : original_params.back().head_size, expected_sample_rate),
-    _original_params(std::move(original_params)),
-    _per_array_allowed_channels(std::move(per_array_allowed_channels)),
-    _in_channels(in_channels),
-    _head_scale(head_scale),
-    _with_head(with_head),
-    _condition_dsp_json(std::move(condition_dsp_json)),
-    _full_weights(std::move(full_weights)),
-    _file_sample_rate(expected_sample_rate) {
-  if (_per_array_allowed_channels.size() != _original_params.size())
+    _full{std::move(original_params),
+          std::move(per_array_allowed_channels),
+          in_channels,
+          head_scale,
+          std::move(condition_dsp_json),
+          std::move(full_weights),
+          expected_sample_rate} {
+  if (_full.allowed_widths.size() != _full.arrays.size())
     throw std::runtime_error("SlimmableWavenet: one allowed_channels list per layer array is required");
   bool any = false;
-  for (size_t a = 0; a < _original_params.size(); ++a) {
-    const auto& allowed = _per_array_allowed_channels[a];
+  for (size_t a = 0; a < _full.arrays.size(); ++a) {
+    const auto& allowed = _full.allowed_widths[a];
     if (allowed.empty())
       continue;
     any = true;
     if (!std::is_sorted(allowed.begin(), allowed.end()) ||
         std::adjacent_find(allowed.begin(), allowed.end()) != allowed.end())
       throw std::runtime_error("SlimmableWavenet: allowed_channels must be sorted ascending");
-    if (allowed.back() != _original_params[a].channels)
+    if (allowed.back() != _full.arrays[a].channels)
       throw std::runtime_error(
           "SlimmableWavenet: last allowed_channels entry must equal the full channel count for that array");
   }
   if (!any)
     throw std::runtime_error("SlimmableWavenet: at least one layer array must have allowed_channels");
-  if (_with_head)
+  if (with_head)
     throw std::runtime_error("SlimmableWavenet: post-stack head is not supported");
-  for (const auto& p : _original_params)
-    _selected_channels.push_back(p.channels);
-  _active_model = build(_selected_channels);
+  for (const auto& p : _full.arrays)
+    _selected_widths.push_back(p.channels);
+  _active_model = build(_selected_widths);
 }
 
 SlimmableWavenet::~SlimmableWavenet() = default;
 
-std::unique_ptr<DSP> SlimmableWavenet::build(const std::vector<int>& channels) const {
+std::unique_ptr<DSP> SlimmableWavenet::build(const std::vector<int>& widths) const {
+  bool at_full_width = true;
+  for (size_t a = 0; a < _full.arrays.size(); ++a)
+    at_full_width = at_full_width && widths[a] == _full.arrays[a].channels;
   std::vector<wavenet::LayerArrayParams> params;
-  bool full = true;
-  for (size_t a = 0; a < _original_params.size(); ++a)
-    full = full && channels[a] == _original_params[a].channels;
-  if (full) {
-    params = _original_params;
+  if (at_full_width) {
+    params = _full.arrays;
   } else {
-    for (const auto& p : _original_params)
+    for (const auto& p : _full.arrays)
       check_sliceable(p);
-    for (size_t a = 0; a < _original_params.size(); ++a)
-      params.push_back(narrowed(_original_params, channels, a));
+    for (size_t a = 0; a < _full.arrays.size(); ++a)
+      params.push_back(narrowed(_full.arrays, widths, a));
   }
-  std::vector<float> weights = full ? _full_weights : slice_weights(_full_weights, _original_params, params);
-  std::unique_ptr<DSP> condition = _condition_dsp_json.is_null()
+  std::vector<float> weights =
+      at_full_width ? _full.weights : slice_weights(_full.weights, _full.arrays, params);
+  std::unique_ptr<DSP> condition = _full.condition_dsp.is_null()
                                        ? nullptr
-                                       : load_nested_model(_condition_dsp_json, "config.condition_dsp");
-  const double rate = _have_reset && _reset_sample_rate > 0 ? _reset_sample_rate : _file_sample_rate;
-  auto model = std::make_unique<wavenet::WaveNet>(_in_channels, params, _head_scale, false, std::nullopt,
-                                                  std::move(weights), std::move(condition), rate);
+                                       : load_nested_model(_full.condition_dsp, "config.condition_dsp");
+  const double rate = _host.reset && _host.sample_rate > 0 ? _host.sample_rate : _full.file_sample_rate;
+  auto model =
+      std::make_unique<wavenet::WaveNet>(_full.in_channels, params, _full.head_scale, false, std::nullopt,
+                                         std::move(weights), std::move(condition), rate);
   model->SetPrewarmOnReset(GetPrewarmOnReset());
-  if (_have_reset)
-    model->Reset(_reset_sample_rate, _reset_max_buffer_size);
+  if (_host.reset)
+    model->Reset(_host.sample_rate, _host.max_buffer_size);
   return model;
 }
 
 std::vector<int> SlimmableWavenet::widths_for(const double val) const {
   std::vector<int> widths;
-  for (size_t a = 0; a < _original_params.size(); ++a) {
-    const auto& allowed = _per_array_allowed_channels[a];
+  for (size_t a = 0; a < _full.arrays.size(); ++a) {
+    const auto& allowed = _full.allowed_widths[a];
     if (allowed.empty()) {
-      widths.push_back(_original_params[a].channels);
+      widths.push_back(_full.arrays[a].channels);
       continue;
     }
     const double n = static_cast<double>(allowed.size());
@@ -229,17 +232,17 @@ std::vector<int> SlimmableWavenet::widths_for(const double val) const {
 
 void SlimmableWavenet::SetSlimmableSize(const double val) {
   const std::vector<int> widths = widths_for(std::isnan(val) ? 1.0 : val);
-  if (widths == _selected_channels) {
+  if (widths == _selected_widths) {
     _handoff.collect();
     return;
   }
   _handoff.publish(build(widths));
-  _selected_channels = widths;
+  _selected_widths = widths;
 }
 
 std::vector<double> SlimmableWavenet::GetSlimmableSizeBreakpoints() const {
   std::vector<double> breakpoints;
-  for (const auto& allowed : _per_array_allowed_channels)
+  for (const auto& allowed : _full.allowed_widths)
     for (size_t i = 1; i < allowed.size(); ++i)
       breakpoints.push_back(static_cast<double>(i) / static_cast<double>(allowed.size()));
   std::sort(breakpoints.begin(), breakpoints.end());
@@ -264,9 +267,7 @@ void SlimmableWavenet::prewarm() {
 
 void SlimmableWavenet::Reset(const double sampleRate, const int maxBufferSize) {
   take_pending_model();
-  _have_reset = true;
-  _reset_sample_rate = sampleRate;
-  _reset_max_buffer_size = maxBufferSize;
+  _host = {true, sampleRate, maxBufferSize};
   DSP::SetMaxBufferSize(maxBufferSize);
   _active_model->Reset(sampleRate, maxBufferSize);
 }

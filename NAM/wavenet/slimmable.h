@@ -15,6 +15,13 @@
 namespace nam {
 namespace slimmable_wavenet {
 
+/// \brief True when some layer array has a `slimmable` object with a method; throws std::runtime_error for
+/// a method other than "slice_channels_uniform".
+bool is_slimmable_config(const nlohmann::json& config);
+
+/// \brief Parses a slimmable WaveNet config.
+std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double sampleRate);
+
 /// \brief A WaveNet whose slimmable layer arrays (`"slimmable": {"method": "slice_channels_uniform"}`) can be
 /// narrowed to any of their `allowed_channels`. A narrowed model is an ordinary WaveNet whose weights are
 /// the leading sub-blocks of the full weights.
@@ -39,47 +46,47 @@ public:
                    std::vector<float> full_weights, double expected_sample_rate);
   ~SlimmableWavenet() override;
 
-  void process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) override;
-  void prewarm() override;
-  void Reset(const double sampleRate, const int maxBufferSize) override;
-  void SetPrewarmOnReset(const bool prewarmOnReset) override;
   /// \brief Array a gets allowed_a[min(floor(val * n_a), n_a - 1)] channels (val is clamped to [0, 1]).
   /// Throws std::runtime_error when the model cannot be narrowed (grouped convolutions, head kernel > 1).
-  void SetSlimmableSize(const double val) override;
+  void SetSlimmableSize(double val) override;
   std::vector<double> GetSlimmableSizeBreakpoints() const override;
 
-protected:
-  int GetPrewarmSamples() override { return 0; }
+  // Forwarded to the model of the selected widths.
+  void Reset(double sampleRate, int maxBufferSize) override;
+  void SetPrewarmOnReset(bool prewarmOnReset) override;
+  void prewarm() override;
+  void process(NAM_SAMPLE** input, NAM_SAMPLE** output, int num_frames) override;
 
 private:
-  std::unique_ptr<DSP> build(const std::vector<int>& channels) const;
+  // Everything needed to rebuild the model at any widths; fixed after construction.
+  struct FullModel {
+    std::vector<wavenet::LayerArrayParams> arrays;
+    std::vector<std::vector<int>> allowed_widths; // per array, ascending; empty when the array is fixed
+    int in_channels;
+    float head_scale;
+    nlohmann::json condition_dsp; // null when there is none
+    std::vector<float> weights;
+    double file_sample_rate;
+  };
+
+  // The last Reset, replayed on every model built afterwards.
+  struct HostSettings {
+    bool reset = false;
+    double sample_rate = 0.0;
+    int max_buffer_size = 0;
+  };
+
+  std::unique_ptr<DSP> build(const std::vector<int>& widths) const;
   std::vector<int> widths_for(double val) const;
   void take_pending_model();
 
-  std::vector<wavenet::LayerArrayParams> _original_params;
-  std::vector<std::vector<int>> _per_array_allowed_channels;
-  int _in_channels;
-  float _head_scale;
-  bool _with_head;
-  nlohmann::json _condition_dsp_json;
-  std::vector<float> _full_weights;
-  double _file_sample_rate;
-
-  bool _have_reset = false;
-  double _reset_sample_rate = 0.0;
-  int _reset_max_buffer_size = 0;
+  const FullModel _full;
+  HostSettings _host;
 
   std::unique_ptr<DSP> _active_model; // used by the audio thread
   ModelHandoff<DSP> _handoff;
-  std::vector<int> _selected_channels; // widths of the model that is or is about to become active
+  std::vector<int> _selected_widths; // widths of the model that is or is about to become active
 };
-
-/// \brief True when some layer array has a `slimmable` object with a method; throws std::runtime_error for
-/// a method other than "slice_channels_uniform".
-bool is_slimmable_config(const nlohmann::json& config);
-
-/// \brief Parses a slimmable WaveNet config.
-std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double sampleRate);
 
 } // namespace slimmable_wavenet
 } // namespace nam
