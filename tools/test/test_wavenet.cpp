@@ -446,4 +446,25 @@ TEST(SlimmableWaveNet, InvalidAllowedChannels) {
             "SlimmableWavenet: last allowed_channels entry must equal the full channel count for that array");
 }
 
+TEST(SlimmableWaveNet, ShapesThatCannotBeSlicedAreNamedWhenSlimming) {
+  LOAD_UPSTREAM_OR_SKIP(model_json, "slimmable_wavenet.nam");
+  nlohmann::json& array = model_json["config"]["layers"][0];
+  // A two-tap head rechannel (3 inputs to 1 output, no bias) needs three more weights.
+  array.erase("head_size");
+  array.erase("head_bias");
+  array["head"] = {{"out_channels", 1}, {"kernel_size", 2}, {"bias", false}};
+  for (int extra = 0; extra < 3; ++extra)
+    model_json["weights"].push_back(0.0);
+  auto model = nam::get_dsp(model_json); // the full width needs no slicing
+  auto* slimmable = dynamic_cast<nam::SlimmableModel*>(model.get());
+  ASSERT_NE(slimmable, nullptr);
+  try {
+    slimmable->SetSlimmableSize(0.0);
+    FAIL() << "expected a refusal to slim a two-tap head";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "SlimmableWavenet: cannot slim a model whose head kernel_size is 2 (only 1 is supported)");
+  }
+}
+
 } // namespace
