@@ -20,7 +20,7 @@ namespace lstm {
 
 namespace {
 /// The hidden sizes that get a kernel with compile-time bounds (the trainer's presets): the only list.
-using FusedHiddenSizes = std::integer_sequence<int, 24, 16, 12, 8>;
+using FusedHiddenSizes = std::integer_sequence<int, 24, 16, 12, 8, 7, 6, 5, 4, 3, 2, 1>;
 
 // Layers refused before anything is allocated (widths are bounded by kMaxChannels).
 constexpr int kMaxLayers = 1024;
