@@ -126,11 +126,13 @@ void Conv1x1::set_weights_(std::vector<float>::iterator& weights) {
   pack_for_kernels(_kernel != nullptr, &_weight, 1, _bias, _num_groups, _packed_weight, _packed_bias);
 }
 
-void Conv1x1::apply(const Eigen::Ref<const Eigen::MatrixXf>& input, Eigen::Ref<Eigen::MatrixXf> out,
+void Conv1x1::apply(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                    const Eigen::Ref<const Eigen::MatrixXf>* addend, Eigen::Ref<Eigen::MatrixXf> out,
                     const int num_frames) const {
   if (_kernel) {
     _kernel(_packed_weight.data(), _do_bias ? _packed_bias.data() : nullptr, input.data(),
-            input.outerStride(), out.data(), out.outerStride(), num_frames);
+            input.outerStride(), addend ? addend->data() : nullptr, addend ? addend->outerStride() : 0,
+            out.data(), out.outerStride(), num_frames);
     return;
   }
   auto result = out.leftCols(num_frames);
@@ -143,16 +145,24 @@ void Conv1x1::apply(const Eigen::Ref<const Eigen::MatrixXf>& input, Eigen::Ref<E
   }
   if (_do_bias)
     result.colwise() += _bias;
+  if (addend)
+    result += addend->leftCols(num_frames);
 }
 
 Eigen::MatrixXf Conv1x1::process(const Eigen::MatrixXf& input, const int num_frames) const {
   Eigen::MatrixXf result(_out_channels, num_frames);
-  apply(input, result, num_frames);
+  apply(input, nullptr, result, num_frames);
   return result;
 }
 
 void Conv1x1::process_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames) {
-  apply(input, _output, num_frames);
+  apply(input, nullptr, _output, num_frames);
+}
+
+void Conv1x1::process_plus_(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                            const Eigen::Ref<const Eigen::MatrixXf>& addend,
+                            Eigen::Ref<Eigen::MatrixXf> destination, const int num_frames) const {
+  apply(input, &addend, destination, num_frames);
 }
 
 // ----------------------------------------------------------------------------------------------- Conv1D

@@ -44,6 +44,13 @@ public:
   /// buffer size. Real-time safe.
   void process_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
 
+  /// \brief `destination = W * input + b + addend` over the first `num_frames` columns, in one pass over
+  /// memory (a residual or a sum fused into the product's store); rounds as process_ followed by adding
+  /// `addend`. `addend` must not overlap `destination`. Real-time safe.
+  void process_plus_(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                     const Eigen::Ref<const Eigen::MatrixXf>& addend, Eigen::Ref<Eigen::MatrixXf> destination,
+                     const int num_frames) const;
+
   /// \brief Output channel count.
   long get_out_channels() const { return _out_channels; }
   /// \brief Input channel count.
@@ -70,9 +77,10 @@ protected:
   int _num_groups = 1;
 
 private:
-  /// `out = W * in (+ b)` for `num_frames` columns into `out` (which may be a temporary).
-  void apply(const Eigen::Ref<const Eigen::MatrixXf>& input, Eigen::Ref<Eigen::MatrixXf> out,
-             int num_frames) const;
+  /// `out = W * in (+ b) (+ addend)` for `num_frames` columns into `out` (which may be a temporary);
+  /// no addend when `addend` is null.
+  void apply(const Eigen::Ref<const Eigen::MatrixXf>& input, const Eigen::Ref<const Eigen::MatrixXf>* addend,
+             Eigen::Ref<Eigen::MatrixXf> out, int num_frames) const;
 
   long _in_channels = 0;
   long _out_channels = 0;

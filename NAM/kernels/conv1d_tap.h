@@ -13,6 +13,6 @@ template <int OutCh, int InCh, int Groups>
 void conv1d_tap(const float* weights, const float* bias, const int taps, const long tap_offset,
                 const float* input, const long input_stride, float* output, const long output_stride,
                 const int num_frames) {
-  grouped_conv<OutCh, InCh, Groups, true>(weights, bias, taps, tap_offset, input, input_stride, output,
-                                          output_stride, num_frames);
+  grouped_conv<OutCh, InCh, Groups, true>(weights, bias, taps, tap_offset, input, input_stride, nullptr, 0,
+                                          output, output_stride, num_frames);
 }

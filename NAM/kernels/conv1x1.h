@@ -119,31 +119,39 @@ NAM_ALWAYS_INLINE void block_product(Tile<L, kFrames>& tile, const float* NAM_RE
 }
 
 /// \brief Writes lanes [From, From + Count) of `v` to `y + From` in power-of-two pieces (a group of 6
-/// outputs is a 4-store and a 2-store), so that the padding lanes are never stored.
-template <int From, int Count, class V>
-NAM_ALWAYS_INLINE void store_lanes(float* NAM_RESTRICT y, const V& v) {
+/// outputs is a 4-store and a 2-store), so that the padding lanes are never stored (nor, with kAdd, the
+/// addend read past its real lanes). With kAdd each piece first gets the addend's matching floats added.
+template <bool kAdd, int From, int Count, class V>
+NAM_ALWAYS_INLINE void store_lanes(float* NAM_RESTRICT y, const float* NAM_RESTRICT addend, const V& v) {
   if constexpr (Count > 0) {
     constexpr int kPiece = power_of_two_floor(Count);
-    store(y + From, lanes<From, kPiece>(v));
-    store_lanes<From + kPiece, Count - kPiece>(y, v);
+    if constexpr (kAdd)
+      store(y + From, load<kPiece>(addend + From) + lanes<From, kPiece>(v));
+    else
+      store(y + From, lanes<From, kPiece>(v));
+    store_lanes<kAdd, From + kPiece, Count - kPiece>(y, addend, v);
   }
 }
 
-/// \brief Stores chunks [Chunk, kChunks) of one frame's accumulators for a block.
-template <class L, int Chunk>
-NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const Vec<L::kWidth>* acc) {
+/// \brief Stores chunks [Chunk, kChunks) of one frame's accumulators for a block (plus the addend).
+template <class L, bool kAdd, int Chunk>
+NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const float* NAM_RESTRICT addend,
+                                   const Vec<L::kWidth>* acc) {
   if constexpr (Chunk < L::kChunks) {
     constexpr int kLeft = L::kBlockOutputs - Chunk * L::kWidth;
-    store_lanes<0, (kLeft < L::kWidth ? kLeft : L::kWidth)>(y + Chunk * L::kWidth, acc[Chunk]);
-    store_block<L, Chunk + 1>(y, acc);
+    constexpr int kOffset = Chunk * L::kWidth;
+    store_lanes<kAdd, 0, (kLeft < L::kWidth ? kLeft : L::kWidth)>(y + kOffset, addend + (kAdd ? kOffset : 0),
+                                                                  acc[Chunk]);
+    store_block<L, kAdd, Chunk + 1>(y, addend, acc);
   }
 }
 
 /// \brief `kFrames` consecutive frames of grouped_conv.
-template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps, int kFrames>
+template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps, bool kAdd, int kFrames>
 NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                  const int taps, const long tap_offset, const float* NAM_RESTRICT x,
-                                 const long input_stride, float* NAM_RESTRICT y, const long output_stride) {
+                                 const long input_stride, const float* NAM_RESTRICT addend,
+                                 const long addend_stride, float* NAM_RESTRICT y, const long output_stride) {
   using L = Layout<OutCh, InCh, Groups>;
   for (int b = 0; b < L::kBlocks; ++b) {
     const float* NAM_RESTRICT block_weights = weights + b * L::kInPerGroup * L::kBlockRows;
@@ -175,26 +183,29 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
     }
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; ++f)
-      store_block<L, 0>(y + f * output_stride + b * L::kBlockOutputs, sum.v[f]);
+      store_block<L, kAdd, 0>(y + f * output_stride + b * L::kBlockOutputs,
+                              kAdd ? addend + f * addend_stride + b * L::kBlockOutputs : nullptr, sum.v[f]);
   }
 }
 
-/// \brief grouped_conv with the bias choice made: whole tiles, then single frames.
-template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps>
+/// \brief grouped_conv with the bias and addend choices made: whole tiles, then single frames.
+template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps, bool kAdd>
 NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                    const int taps, const long tap_offset, const float* NAM_RESTRICT input,
-                                   const long input_stride, float* NAM_RESTRICT output,
+                                   const long input_stride, const float* NAM_RESTRICT addend,
+                                   const long addend_stride, float* NAM_RESTRICT output,
                                    const long output_stride, const int num_frames) {
   constexpr int kTile = Layout<OutCh, InCh, Groups>::tile_frames(kSeveralTaps);
   int t = 0;
+  const auto addend_at = [&](const int frame) { return kAdd ? addend + frame * addend_stride : nullptr; };
   for (; t + kTile <= num_frames; t += kTile)
-    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, kTile>(weights, bias, taps, tap_offset,
-                                                               input + t * input_stride, input_stride,
-                                                               output + t * output_stride, output_stride);
+    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, kAdd, kTile>(
+        weights, bias, taps, tap_offset, input + t * input_stride, input_stride, addend_at(t), addend_stride,
+        output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
-    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, 1>(weights, bias, taps, tap_offset,
-                                                           input + t * input_stride, input_stride,
-                                                           output + t * output_stride, output_stride);
+    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, kAdd, 1>(
+        weights, bias, taps, tap_offset, input + t * input_stride, input_stride, addend_at(t), addend_stride,
+        output + t * output_stride, output_stride);
 }
 
 /// \brief `output[:, t] = bias + sum_k W_k · input_k[:, t]` for t in [0, num_frames), where tap k reads
@@ -207,24 +218,33 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// the other, and `bias` is padded alike, as packing.h lays them out, so that every vector the kernel loads
 /// is contiguous. Frames go in tiles that share each weight load. Products are summed in input order, tap
 /// by tap, and added to the bias and then to the earlier taps, which is how the generic path rounds.
-template <int OutCh, int InCh, int Groups, bool kSeveralTaps>
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd = false>
 NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                     const int taps, const long tap_offset, const float* NAM_RESTRICT input,
-                                    const long input_stride, float* NAM_RESTRICT output,
+                                    const long input_stride, const float* NAM_RESTRICT addend,
+                                    const long addend_stride, float* NAM_RESTRICT output,
                                     const long output_stride, const int num_frames) {
   if (bias)
-    conv_frames<OutCh, InCh, Groups, true, kSeveralTaps>(weights, bias, taps, tap_offset, input, input_stride,
-                                                         output, output_stride, num_frames);
+    conv_frames<OutCh, InCh, Groups, true, kSeveralTaps, kAdd>(weights, bias, taps, tap_offset, input,
+                                                               input_stride, addend, addend_stride, output,
+                                                               output_stride, num_frames);
   else
-    conv_frames<OutCh, InCh, Groups, false, kSeveralTaps>(weights, nullptr, taps, tap_offset, input,
-                                                          input_stride, output, output_stride, num_frames);
+    conv_frames<OutCh, InCh, Groups, false, kSeveralTaps, kAdd>(weights, nullptr, taps, tap_offset, input,
+                                                                input_stride, addend, addend_stride, output,
+                                                                output_stride, num_frames);
 }
 
 /// \brief The Conv1x1 kernel (signature kernels::Conv1x1Fn): `out = W·in + b`, or `W·in` when `bias` is
-/// null. Layout as grouped_conv.
+/// null, plus `addend` when it is not null (its own frames, `addend_stride` apart; it must not overlap
+/// `output`). Layout as grouped_conv.
 template <int OutCh, int InCh, int Groups>
 void conv1x1(const float* weights, const float* bias, const float* input, const long input_stride,
-             float* output, const long output_stride, const int num_frames) {
-  grouped_conv<OutCh, InCh, Groups, false>(weights, bias, 1, 0, input, input_stride, output, output_stride,
-                                           num_frames);
+             const float* addend, const long addend_stride, float* output, const long output_stride,
+             const int num_frames) {
+  if (addend)
+    grouped_conv<OutCh, InCh, Groups, false, true>(weights, bias, 1, 0, input, input_stride, addend,
+                                                   addend_stride, output, output_stride, num_frames);
+  else
+    grouped_conv<OutCh, InCh, Groups, false>(weights, bias, 1, 0, input, input_stride, nullptr, 0, output,
+                                             output_stride, num_frames);
 }

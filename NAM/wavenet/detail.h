@@ -53,9 +53,10 @@ public:
   Conv1D& conv() { return _conv; }
 
 private:
-  /// The conv's output, to which the layer adds the mixin and applies the activation in place (the activation
-  /// itself when not gated): no copy of the conv's result.
-  Eigen::MatrixXf& z() { return _conv.GetOutput(); }
+  /// Convolution + mixin, on which the activation works in place (it is the activation output when not
+  /// gated): the mixin's own output, which its kernel writes as the conv output plus its product, or, when
+  /// a FiLM must modulate the mixin output first, the conv's output with the mixin added.
+  Eigen::MatrixXf& z() { return film(FilmSite::mixin_output) ? _conv.GetOutput() : _input_mixin.GetOutput(); }
   FiLM* film(const FilmSite site) {
     auto& slot = _films[static_cast<int>(site)];
     return slot ? &*slot : nullptr;

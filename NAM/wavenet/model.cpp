@@ -288,17 +288,26 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   } else {
     _conv.Process(input, n);
   }
-  Eigen::MatrixXf& z = this->z();
-  modulate_in_place(FilmSite::conv_output, z);
+  Eigen::MatrixXf& conv_output = _conv.GetOutput();
+  modulate_in_place(FilmSite::conv_output, conv_output);
 
+  // z = conv output + mixin, written by the mixin's kernel in one pass unless a FiLM sits in between.
+  const auto add_mixin = [&](const Eigen::Ref<const Eigen::MatrixXf>& mixin_input) {
+    if (FiLM* f = film(FilmSite::mixin_output)) {
+      _input_mixin.process_(mixin_input, n);
+      f->Process_(_input_mixin.GetOutput(), condition, n);
+      conv_output.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
+    } else {
+      _input_mixin.process_plus_(mixin_input, conv_output, _input_mixin.GetOutput(), n);
+    }
+  };
   if (FiLM* f = film(FilmSite::mixin_input)) {
     f->Process(condition, condition, n);
-    _input_mixin.process_(f->GetOutput(), n);
+    add_mixin(f->GetOutput());
   } else {
-    _input_mixin.process_(condition, n);
+    add_mixin(condition);
   }
-  modulate_in_place(FilmSite::mixin_output, _input_mixin.GetOutput());
-  z.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
+  Eigen::MatrixXf& z = this->z();
   modulate_in_place(FilmSite::activation_input, z);
 
   if (_gating)
@@ -311,11 +320,15 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   modulate_in_place(FilmSite::activation_output, activated);
 
   if (_layer1x1) {
-    _layer1x1->process_(activated, n);
     // As in the original, this FiLM only takes effect in blended layers (its weights are read regardless).
-    if (_blending)
-      modulate_in_place(FilmSite::layer1x1_output, _layer1x1->GetOutput());
-    _output_next_layer.leftCols(n) = input.leftCols(n) + _layer1x1->GetOutput().leftCols(n);
+    FiLM* output_film = _blending ? film(FilmSite::layer1x1_output) : nullptr;
+    if (output_film) {
+      _layer1x1->process_(activated, n);
+      output_film->Process_(_layer1x1->GetOutput(), condition, n);
+      _output_next_layer.leftCols(n) = input.leftCols(n) + _layer1x1->GetOutput().leftCols(n);
+    } else {
+      _layer1x1->process_plus_(activated, input, _output_next_layer, n);
+    }
   } else {
     _output_next_layer.leftCols(n) = input.leftCols(n);
   }

@@ -108,6 +108,35 @@ TEST_P(Conv1x1Kernel, MatchesGenericAndNaive) {
   }
 }
 
+TEST_P(Conv1x1Kernel, FusedAddendRoundsAsAddingAfterwards) {
+  const auto& kernel = GetParam();
+  skip_unless_available(kernel);
+  RegistryState restore;
+  const auto weights =
+      nam_tools::random_values(nam::Conv1x1::count_weights(kernel.in, kernel.out, true, kernel.groups), 8);
+  const Eigen::MatrixXf input = nam_tools::random_matrix(kernel.in, kMaxFrames, 9);
+  // A strided addend (the top rows of a taller matrix), as a layer's residual input can be.
+  const Eigen::MatrixXf tall_addend = nam_tools::random_matrix(kernel.out + 3, kMaxFrames, 10);
+  const auto addend = tall_addend.topRows(kernel.out);
+  constexpr float kSentinel = 12345.0f;
+  for (const bool generic : {false, true}) {
+    SCOPED_TRACE(generic ? "generic" : "templated");
+    auto layer =
+        build_layer<nam::Conv1x1>(kernel.isa, generic, weights, kernel.in, kernel.out, true, kernel.groups);
+    for (const int frames : kFrameCounts) {
+      SCOPED_TRACE(std::to_string(frames) + " frames");
+      layer.process_(input, frames);
+      const Eigen::MatrixXf expected = layer.GetOutput().leftCols(frames) + addend.leftCols(frames);
+      // Two spare rows per column and two spare columns: none of them may change.
+      Eigen::MatrixXf destination = Eigen::MatrixXf::Constant(kernel.out + 2, frames + 2, kSentinel);
+      layer.process_plus_(input, addend, destination.topRows(kernel.out), frames);
+      EXPECT_TRUE(destination.topLeftCorner(kernel.out, frames) == expected);
+      EXPECT_TRUE((destination.bottomRows(2).array() == kSentinel).all());
+      EXPECT_TRUE((destination.rightCols(2).array() == kSentinel).all());
+    }
+  }
+}
+
 TEST_P(Conv1x1Kernel, WritesOnlyItsOutputColumnsAndRows) {
   const auto& kernel = GetParam();
   skip_unless_available(kernel);
@@ -122,7 +151,7 @@ TEST_P(Conv1x1Kernel, WritesOnlyItsOutputColumnsAndRows) {
       continue;
     // Two spare rows per column and two spare columns: none of them may change.
     Eigen::MatrixXf output = Eigen::MatrixXf::Constant(kernel.out + 2, frames + 2, kSentinel);
-    kernel.fn(packed.data(), bias.data(), input.data(), input.outerStride(), output.data(),
+    kernel.fn(packed.data(), bias.data(), input.data(), input.outerStride(), nullptr, 0, output.data(),
               output.outerStride(), frames);
     EXPECT_TRUE((output.bottomRows(2).array() == kSentinel).all()) << frames << " frames";
     EXPECT_TRUE((output.rightCols(2).array() == kSentinel).all()) << frames << " frames";
