@@ -3,13 +3,16 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "NAM/kernels/isa.h"
 #include "NAM/kernels/registry.h"
 #include "cli.h"
+#include "run_program.h"
 #include "timing.h"
 
 namespace {
@@ -41,19 +45,46 @@ const char* const kUsage =
     "  --buffer N       block size in frames, passed to Reset() (1 to 65536, default 64)\n"
     "  --runs R         timed runs per variant (1 to 1000, default 5)\n"
     "  --no-fast-tanh   use the exact tanh (the fast approximation is on by default)\n"
+    "  --external LABEL=PROGRAM\n"
+    "                   also time another build, such as the original library's benchmodel: every run\n"
+    "                   starts `PROGRAM <model path>` (no shell) and takes the last line of its output\n"
+    "                   that reads like `123.4ms` as its time. Adds the columns \"LABEL ms\" and\n"
+    "                   \"vs LABEL\" (its time over our best templated time). The program chooses its own\n"
+    "                   settings (the original's benchmodel: 64-frame buffers, fast tanh). Repeatable.\n"
     "  -h, --help       print this help and exit\n"
     "\n"
-    "Exit status: 0 on success, 1 if a model could not be loaded or run (its row says why),\n"
-    "2 for a bad command line.\n";
+    "Exit status: 0 on success, 1 if a model could not be loaded or run, or an external program failed on\n"
+    "it (its row says why), 2 for a bad command line.\n";
 
 constexpr long kMaxRuns = 1000;
+
+/// Another build's benchmark program, timed beside ours (--external).
+struct External {
+  std::string label;
+  std::string program;
+};
 
 struct Options {
   int buffer_size = 64;
   int runs = 5;
   bool fast_tanh = true;
+  std::vector<External> externals;
   std::vector<std::string> paths; // model files and directories, as given
 };
+
+/// The LABEL=PROGRAM after --external.
+External parse_external(nam_tools::CommandLine& args) {
+#ifdef _WIN32
+  args.usage_error("--external is not supported on this platform");
+#endif
+  if (!args.has_next())
+    args.usage_error("option --external needs a value");
+  const std::string text = args.next();
+  const std::size_t equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    args.usage_error("invalid --external value '" + text + "': expected LABEL=PROGRAM");
+  return {text.substr(0, equals), text.substr(equals + 1)};
+}
 
 Options parse_arguments(int argc, char* argv[]) {
   nam_tools::CommandLine args(kTool, kUsage, argc, argv);
@@ -66,6 +97,8 @@ Options parse_arguments(int argc, char* argv[]) {
       options.runs = static_cast<int>(args.integer_for(arg, 1, kMaxRuns));
     else if (arg == "--no-fast-tanh")
       options.fast_tanh = false;
+    else if (arg == "--external")
+      options.externals.push_back(parse_external(args));
     else if (nam_tools::CommandLine::is_option(arg))
       args.usage_error("unknown option " + arg);
     else
@@ -78,7 +111,6 @@ Options parse_arguments(int argc, char* argv[]) {
 
 // The table's timing columns: the generic path, then the templated kernels at each instruction set.
 constexpr std::size_t kColumns = 1 + std::size(nam::kernels::kAllIsas);
-using RowTimes = std::array<std::optional<double>, kColumns>;
 
 std::size_t column_of(const Isa isa) {
   return 1 + static_cast<std::size_t>(isa);
@@ -123,9 +155,44 @@ std::unique_ptr<nam::DSP> load_variant(const fs::path& path, const Variant& vari
   return nam::get_dsp(path);
 }
 
-/// Milliseconds per 2 s of audio for each variant (by column). Throws if the model cannot be loaded.
-RowTimes time_variants(const fs::path& path, const std::vector<Variant>& variants, const Options& options,
-                       const std::vector<NAM_SAMPLE>& signal) {
+/// The time an external program reports: its last line that is just a number and "ms" (the original's
+/// benchmodel prints the whole milliseconds first, then the fractional ones).
+std::optional<double> reported_milliseconds(const std::string& output) {
+  static const std::regex time_line(R"(([0-9]+(\.[0-9]+)?)ms\r?)");
+  std::optional<double> ms;
+  std::istringstream lines(output);
+  std::string line;
+  std::smatch match;
+  while (std::getline(lines, line))
+    if (std::regex_match(line, match, time_line))
+      ms = std::strtod(match[1].str().c_str(), nullptr);
+  return ms;
+}
+
+/// One run of an external program on the model; throws if it fails or reports no time.
+double time_external(const External& external, const fs::path& model) {
+  const std::optional<double> ms =
+      reported_milliseconds(nam_tools::run_program(external.program, {model.string()}));
+  if (!ms)
+    throw std::runtime_error(external.program + " printed no time line (such as 123.4ms)");
+  return *ms;
+}
+
+/// An external program's median time on a model, or why it has none.
+struct ExternalTime {
+  double ms = 0.0;
+  std::string problem; // empty when ms holds the time
+};
+
+/// Milliseconds per 2 s of audio for each of our variants (by column) and each external program.
+struct RowTimes {
+  std::array<std::optional<double>, kColumns> ours;
+  std::vector<ExternalTime> externals;
+};
+
+/// Times the model; throws if we cannot load it (an external program's failure goes into its cell).
+RowTimes time_row(const fs::path& path, const std::vector<Variant>& variants, const Options& options,
+                  const std::vector<NAM_SAMPLE>& signal) {
   std::vector<std::unique_ptr<nam::DSP>> models;
   for (const Variant& variant : variants) {
     models.push_back(load_variant(path, variant));
@@ -137,13 +204,28 @@ RowTimes time_variants(const fs::path& path, const std::vector<Variant>& variant
                                                std::vector<NAM_SAMPLE>(nam_tools::kAudioFrames));
 
   std::vector<std::vector<double>> times(models.size());
-  for (int run = 0; run < options.runs; ++run)
+  std::vector<std::vector<double>> external_times(options.externals.size());
+  RowTimes row;
+  row.externals.resize(options.externals.size());
+  for (int run = 0; run < options.runs; ++run) {
     for (std::size_t v = 0; v < models.size(); ++v)
       times[v].push_back(nam_tools::time_one_run(*models[v], inputs, outputs, options.buffer_size));
+    for (std::size_t e = 0; e < options.externals.size(); ++e) {
+      if (!row.externals[e].problem.empty())
+        continue; // it failed on this model once; it would again
+      try {
+        external_times[e].push_back(time_external(options.externals[e], path));
+      } catch (const std::exception& error) {
+        row.externals[e].problem = error.what();
+      }
+    }
+  }
 
-  RowTimes row;
   for (std::size_t v = 0; v < variants.size(); ++v)
-    row[variants[v].column] = nam_tools::median_of(times[v]);
+    row.ours[variants[v].column] = nam_tools::median_of(times[v]);
+  for (std::size_t e = 0; e < options.externals.size(); ++e)
+    if (row.externals[e].problem.empty())
+      row.externals[e].ms = nam_tools::median_of(external_times[e]);
   return row;
 }
 
@@ -199,18 +281,32 @@ std::string format_ms(const std::optional<double>& ms) {
   return text.str();
 }
 
-/// "3.4x (avx512)": the generic time over the fastest templated time.
-std::string format_speedup(const RowTimes& row) {
+/// The column of our fastest templated time, if any was measured.
+std::optional<std::size_t> fastest_templated(const RowTimes& row) {
   std::optional<std::size_t> fastest;
   for (std::size_t column = 1; column < kColumns; ++column)
-    if (row[column] && (!fastest || *row[column] < *row[*fastest]))
+    if (row.ours[column] && (!fastest || *row.ours[column] < *row.ours[*fastest]))
       fastest = column;
-  if (!row[0] || !fastest)
+  return fastest;
+}
+
+/// `ms` over our fastest templated time, with `precision` decimals and an "x".
+std::string format_ratio(const double ms, const RowTimes& row, const int precision) {
+  const std::optional<std::size_t> fastest = fastest_templated(row);
+  if (!fastest)
     return "n/a";
   std::ostringstream text;
-  text << std::fixed << std::setprecision(1) << *row[0] / std::max(*row[*fastest], 1e-9) << "x ("
-       << nam::kernels::isa_name(nam::kernels::kAllIsas[*fastest - 1]) << ")";
+  text << std::fixed << std::setprecision(precision) << ms / std::max(*row.ours[*fastest], 1e-9) << "x";
   return text.str();
+}
+
+/// "3.4x (avx512)": the generic time over the fastest templated time.
+std::string format_speedup(const RowTimes& row) {
+  const std::optional<std::size_t> fastest = fastest_templated(row);
+  if (!row.ours[0] || !fastest)
+    return "n/a";
+  return format_ratio(*row.ours[0], row, 1) + " (" +
+         nam::kernels::isa_name(nam::kernels::kAllIsas[*fastest - 1]) + ")";
 }
 
 /// Makes text safe inside a Markdown table cell.
@@ -225,6 +321,16 @@ std::string table_cell(const std::string& text) {
   return cell;
 }
 
+/// An external program's time cell, or why it has none.
+std::string format_external(const ExternalTime& external) {
+  return external.problem.empty() ? format_ms(external.ms) : "failed: " + table_cell(external.problem);
+}
+
+/// "2.31x": an external program's time over our fastest templated time.
+std::string format_external_ratio(const ExternalTime& external, const RowTimes& row) {
+  return external.problem.empty() ? format_ratio(external.ms, row, 2) : "n/a";
+}
+
 void print_header(const Options& options) {
   std::cout << "- build: " << nam_tools::build_description() << "\n";
   std::cout << "- CPU: " << cpu_model_name()
@@ -232,28 +338,54 @@ void print_header(const Options& options) {
   std::cout << "- settings: buffer " << options.buffer_size << " frames, median of " << options.runs
             << (options.runs == 1 ? " run" : " interleaved runs") << ", fast tanh "
             << (options.fast_tanh ? "on" : "off") << "\n";
-  std::cout << "- times: milliseconds per 2 s of 48 kHz audio; n/a = instruction set not available here\n\n";
-  std::cout << "| model | generic ms | baseline ms | avx2 ms | avx512 ms | best speedup vs generic |\n";
-  std::cout << "|---|---:|---:|---:|---:|---:|\n";
+  std::cout << "- times: milliseconds per 2 s of 48 kHz audio; n/a = instruction set not available here\n";
+  std::string columns =
+      "| model | generic ms | baseline ms | avx2 ms | avx512 ms | best speedup vs generic |";
+  std::string alignment = "|---|---:|---:|---:|---:|---:|";
+  for (const External& external : options.externals) {
+    std::cout << "- external " << external.label << ": " << external.program << " <model>\n";
+    columns += " " + table_cell(external.label) + " ms |";
+    alignment += "---:|";
+  }
+  if (!options.externals.empty())
+    std::cout
+        << "- externals run once per run, after ours, and time themselves (their last line like 123.4ms);"
+           " vs LABEL = their time / our best templated time\n";
+  for (const External& external : options.externals) {
+    columns += " vs " + table_cell(external.label) + " |";
+    alignment += "---:|";
+  }
+  std::cout << "\n" << columns << "\n" << alignment << "\n";
 }
 
-/// Times the entry and prints its row; false when it could not be timed (the row says why).
+/// Times the entry and prints its row; false when it could not be timed or an external program failed on it
+/// (the row says why).
 bool print_row(const TableEntry& entry, const std::vector<Variant>& variants, const Options& options,
                const std::vector<NAM_SAMPLE>& signal) {
   std::cout << "| " << table_cell(entry.name) << " |";
   std::string problem = entry.problem;
   if (problem.empty()) {
     try {
-      const RowTimes row = time_variants(entry.path, variants, options, signal);
-      for (const std::optional<double>& ms : row)
+      const RowTimes row = time_row(entry.path, variants, options, signal);
+      for (const std::optional<double>& ms : row.ours)
         std::cout << " " << format_ms(ms) << " |";
-      std::cout << " " << format_speedup(row) << " |\n";
-      return true;
+      std::cout << " " << format_speedup(row) << " |";
+      for (const ExternalTime& external : row.externals)
+        std::cout << " " << format_external(external) << " |";
+      for (const ExternalTime& external : row.externals)
+        std::cout << " " << format_external_ratio(external, row) << " |";
+      std::cout << "\n";
+      return std::all_of(row.externals.begin(), row.externals.end(),
+                         [](const ExternalTime& external) { return external.problem.empty(); });
     } catch (const std::exception& e) {
       problem = e.what();
     }
   }
-  std::cout << " failed: " << table_cell(problem) << " | | | | |\n";
+  std::cout << " failed: " << table_cell(problem) << " |";
+  // Empty cells up to the row's end: the rest of ours, the speedup, and each external's two.
+  for (std::size_t cell = 1; cell < kColumns + 1 + 2 * options.externals.size(); ++cell)
+    std::cout << " |";
+  std::cout << "\n";
   return false;
 }
 

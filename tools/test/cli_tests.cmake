@@ -97,6 +97,31 @@ nam_cli_test(bench_all.example EXIT 0 STDOUT "| model | generic ms |" REQUIRES $
 # A model that cannot be loaded gets a row saying why; the others are still timed.
 nam_cli_test(bench_all.missing_file EXIT 1 STDOUT "| no_such_file.nam | failed:" REQUIRES ${NAM_CLI_MODEL}
              COMMAND ${nam_cli_tool} --runs 1 ${NAM_CLI_MISSING} ${NAM_CLI_MODEL})
+# --external times another program beside ours. fake_benchmodel prints the original benchmodel's output with a
+# fixed 12.5 ms, and only when it gets the model path as its one argument: the path here has a space.
+set(nam_cli_spaced_model "${NAM_CLI_OUTPUT_DIR}/a1 nano.nam")
+if(EXISTS ${NAM_CLI_MODEL})
+  configure_file(${NAM_CLI_MODEL} ${nam_cli_spaced_model} COPYONLY)
+endif()
+set(nam_cli_fake_external fake=$<TARGET_FILE:fake_benchmodel>)
+nam_cli_test(bench_all.external_without_label EXIT 2 STDERR "invalid --external value 'nolabel': expected LABEL=PROGRAM"
+             COMMAND ${nam_cli_tool} --external nolabel ${NAM_CLI_MODEL})
+# Its time cell, then the ratio cell (whose value depends on our time).
+nam_cli_test(bench_all.external_time EXIT 0 STDOUT "| 12.5 | " REQUIRES ${nam_cli_spaced_model}
+             COMMAND ${nam_cli_tool} --runs 2 --external ${nam_cli_fake_external} ${nam_cli_spaced_model})
+nam_cli_test(bench_all.external_ratio EXIT 0 STDOUT "x |" REQUIRES ${nam_cli_spaced_model}
+             COMMAND ${nam_cli_tool} --runs 1 --external ${nam_cli_fake_external} ${nam_cli_spaced_model})
+# A failing program gets a "failed:" cell, the rest of the row is still timed, and the exit status is 1.
+nam_cli_test(bench_all.external_missing_program EXIT 1
+             STDOUT "| failed: cannot run ${CMAKE_CURRENT_BINARY_DIR}/no_such_program: No such file or directory |"
+             REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --runs 1 --external missing=${CMAKE_CURRENT_BINARY_DIR}/no_such_program ${NAM_CLI_MODEL})
+nam_cli_test(bench_all.external_exit_status EXIT 1 STDOUT "exited with status 2 |" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --runs 1 --external render=$<TARGET_FILE:render> ${NAM_CLI_MODEL})
+nam_cli_test(bench_all.external_without_time EXIT 1 STDOUT "printed no time line" REQUIRES ${NAM_CLI_MODEL}
+             COMMAND ${nam_cli_tool} --runs 1 --external loadmodel=$<TARGET_FILE:loadmodel> ${NAM_CLI_MODEL})
+unset(nam_cli_spaced_model)
+unset(nam_cli_fake_external)
 
 # render
 set(nam_cli_tool $<TARGET_FILE:render>)
