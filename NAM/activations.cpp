@@ -241,12 +241,6 @@ void Activation::disable_lut(std::string function_name) {
 
 // Concrete activations =================================================================================
 
-void ActivationLeakyReLU::apply(float* data, long size) {
-  const float slope = _negative_slope;
-  for (long i = 0; i < size; ++i)
-    data[i] = leaky_relu(data[i], slope);
-}
-
 void ActivationLeakyHardTanh::apply(float* data, long size) {
   for (long i = 0; i < size; ++i)
     data[i] = leaky_hardtanh(data[i], _min_val, _max_val, _min_slope, _max_slope);
@@ -329,15 +323,26 @@ void FastLUTActivation::apply(float* data, long size) {
 namespace nam {
 namespace activations {
 namespace {
-template <float (*Function)(float)>
-NAM_ALWAYS_INLINE void map_portable(float* NAM_RESTRICT data, const long rows, const long cols,
+// `op` maps one float; parameterised activations (LeakyReLU) pass their parameters in it.
+template <class Op>
+NAM_ALWAYS_INLINE void map_portable(const Op op, float* NAM_RESTRICT data, const long rows, const long cols,
                                     const long stride) {
   for (long c = 0; c < cols; ++c) {
     float* NAM_RESTRICT column = data + c * stride;
     for (long r = 0; r < rows; ++r)
-      column[r] = Function(column[r]);
+      column[r] = op(column[r]);
   }
 }
+
+template <float (*Function)(float)>
+struct Pointwise {
+  NAM_ALWAYS_INLINE float operator()(const float x) const { return Function(x); }
+};
+
+struct LeakyReluOp {
+  float negative_slope;
+  NAM_ALWAYS_INLINE float operator()(const float x) const { return leaky_relu(x, negative_slope); }
+};
 } // namespace
 
 // Each region compiles the same loop for its instruction set; the scalar functions inline into it, and IEEE
@@ -345,36 +350,48 @@ NAM_ALWAYS_INLINE void map_portable(float* NAM_RESTRICT data, const long rows, c
 #if NAM_KERNELS_X86
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
-template <float (*Function)(float)>
-void map(float* data, const long rows, const long cols, const long stride) {
-  map_portable<Function>(data, rows, cols, stride);
+template <class Op>
+void map(const Op op, float* data, const long rows, const long cols, const long stride) {
+  map_portable(op, data, rows, cols, stride);
 }
 } // namespace avx2
 NAM_TARGET_REGION_END
 
 NAM_TARGET_REGION_AVX512
 namespace avx512 {
-template <float (*Function)(float)>
-void map(float* data, const long rows, const long cols, const long stride) {
-  map_portable<Function>(data, rows, cols, stride);
+template <class Op>
+void map(const Op op, float* data, const long rows, const long cols, const long stride) {
+  map_portable(op, data, rows, cols, stride);
 }
 } // namespace avx512
 NAM_TARGET_REGION_END
 #endif
 
-template <float (*Function)(float)>
-void detail::map_columns(float* data, const long rows, const long cols, const long stride) {
+namespace {
+/// The loop of map_portable at the selected instruction set.
+template <class Op>
+void map_at_selected_isa(const Op op, float* data, const long rows, const long cols, const long stride) {
 #if NAM_KERNELS_X86
   switch (kernels::selected_isa()) {
   case kernels::Isa::avx512:
-    return avx512::map<Function>(data, rows, cols, stride);
+    return avx512::map(op, data, rows, cols, stride);
   case kernels::Isa::avx2:
-    return avx2::map<Function>(data, rows, cols, stride);
+    return avx2::map(op, data, rows, cols, stride);
   default:
     break;
   }
 #endif
-  map_portable<Function>(data, rows, cols, stride);
+  map_portable(op, data, rows, cols, stride);
+}
+} // namespace
+
+template <float (*Function)(float)>
+void detail::map_columns(float* data, const long rows, const long cols, const long stride) {
+  map_at_selected_isa(Pointwise<Function>{}, data, rows, cols, stride);
+}
+
+void ActivationLeakyReLU::apply(float* data, long size) {
+  map_at_selected_isa(LeakyReluOp{_negative_slope}, data, size, 1, size);
 }
 
 template void detail::map_columns<&detail::exact_tanh>(float*, long, long, long);
