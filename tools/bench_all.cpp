@@ -49,8 +49,9 @@ const char* const kUsage =
     "                   also time another build, such as the original library's benchmodel: every run\n"
     "                   starts `PROGRAM <model path>` (no shell) and takes the last line of its output\n"
     "                   that reads like `123.4ms` as its time. Adds the columns \"LABEL ms\" and\n"
-    "                   \"vs LABEL\" (its time over our best templated time). The program chooses its own\n"
-    "                   settings (the original's benchmodel: 64-frame buffers, fast tanh). Repeatable.\n"
+    "                   \"vs LABEL\" (its time over ours at the instruction set a default run selects).\n"
+    "                   The program chooses its own settings (the original's benchmodel: 64-frame\n"
+    "                   buffers, fast tanh). Repeatable.\n"
     "  -h, --help       print this help and exit\n"
     "\n"
     "Exit status: 0 on success, 1 if a model could not be loaded or run, or an external program failed on\n"
@@ -290,13 +291,13 @@ std::optional<std::size_t> fastest_templated(const RowTimes& row) {
   return fastest;
 }
 
-/// `ms` over our fastest templated time, with `precision` decimals and an "x".
-std::string format_ratio(const double ms, const RowTimes& row, const int precision) {
-  const std::optional<std::size_t> fastest = fastest_templated(row);
-  if (!fastest)
+/// `ms` over our time in `column`, with `precision` decimals and an "x".
+std::string format_ratio(const double ms, const RowTimes& row, const std::optional<std::size_t> column,
+                         const int precision) {
+  if (!column || !row.ours[*column])
     return "n/a";
   std::ostringstream text;
-  text << std::fixed << std::setprecision(precision) << ms / std::max(*row.ours[*fastest], 1e-9) << "x";
+  text << std::fixed << std::setprecision(precision) << ms / std::max(*row.ours[*column], 1e-9) << "x";
   return text.str();
 }
 
@@ -305,7 +306,7 @@ std::string format_speedup(const RowTimes& row) {
   const std::optional<std::size_t> fastest = fastest_templated(row);
   if (!row.ours[0] || !fastest)
     return "n/a";
-  return format_ratio(*row.ours[0], row, 1) + " (" +
+  return format_ratio(*row.ours[0], row, fastest, 1) + " (" +
          nam::kernels::isa_name(nam::kernels::kAllIsas[*fastest - 1]) + ")";
 }
 
@@ -326,9 +327,11 @@ std::string format_external(const ExternalTime& external) {
   return external.problem.empty() ? format_ms(external.ms) : "failed: " + table_cell(external.problem);
 }
 
-/// "2.31x": an external program's time over our fastest templated time.
+/// "2.31x": an external program's time over ours at the instruction set a default run selects (what
+/// benchmodel and a plugin run), not our fastest column, so that the ratio is what users get.
 std::string format_external_ratio(const ExternalTime& external, const RowTimes& row) {
-  return external.problem.empty() ? format_ratio(external.ms, row, 2) : "n/a";
+  return external.problem.empty() ? format_ratio(external.ms, row, column_of(nam::kernels::selected_isa()), 2)
+                                  : "n/a";
 }
 
 void print_header(const Options& options) {
@@ -350,7 +353,8 @@ void print_header(const Options& options) {
   if (!options.externals.empty())
     std::cout
         << "- externals run once per run, after ours, and time themselves (their last line like 123.4ms);"
-           " vs LABEL = their time / our best templated time\n";
+           " vs LABEL = their time / ours at the instruction set a default run selects ("
+        << nam::kernels::isa_name(nam::kernels::selected_isa()) << ")\n";
   for (const External& external : options.externals) {
     columns += " vs " + table_cell(external.label) + " |";
     alignment += "---:|";
