@@ -27,28 +27,16 @@ activations::Activation::Ptr make_activation(const activations::ActivationConfig
   return activations::Activation::get_activation(config);
 }
 
-// The FiLM settings at `site` of a layer's or a layer array's parameters (both name them alike).
+// The FiLM settings at `site` of a layer's or a layer array's parameters (both name them alike), listed
+// in FilmSite order.
 template <class Params>
 const _FiLMParams& film_settings(const Params& p, const FilmSite site) {
-  switch (site) {
-  case FilmSite::conv_input:
-    return p.conv_pre_film_params;
-  case FilmSite::conv_output:
-    return p.conv_post_film_params;
-  case FilmSite::mixin_input:
-    return p.input_mixin_pre_film_params;
-  case FilmSite::mixin_output:
-    return p.input_mixin_post_film_params;
-  case FilmSite::activation_input:
-    return p.activation_pre_film_params;
-  case FilmSite::activation_output:
-    return p.activation_post_film_params;
-  case FilmSite::layer1x1_output:
-    return p._layer1x1_post_film_params;
-  case FilmSite::head1x1_output:
-    break;
-  }
-  return p.head1x1_post_film_params;
+  static constexpr _FiLMParams Params::*kBySite[kFilmSiteCount] = {
+      &Params::conv_pre_film_params,        &Params::conv_post_film_params,
+      &Params::input_mixin_pre_film_params, &Params::input_mixin_post_film_params,
+      &Params::activation_pre_film_params,  &Params::activation_post_film_params,
+      &Params::_layer1x1_post_film_params,  &Params::head1x1_post_film_params};
+  return p.*kBySite[static_cast<int>(site)];
 }
 
 FilmSite film_site(const int index) {
