@@ -27,18 +27,6 @@ activations::Activation::Ptr make_activation(const activations::ActivationConfig
   return activations::Activation::get_activation(config);
 }
 
-// The FiLM settings at `site` of a layer's or a layer array's parameters (both name them alike), listed
-// in FilmSite order.
-template <class Params>
-const _FiLMParams& film_settings(const Params& p, const FilmSite site) {
-  static constexpr _FiLMParams Params::*kBySite[kFilmSiteCount] = {
-      &Params::conv_pre_film_params,        &Params::conv_post_film_params,
-      &Params::input_mixin_pre_film_params, &Params::input_mixin_post_film_params,
-      &Params::activation_pre_film_params,  &Params::activation_post_film_params,
-      &Params::_layer1x1_post_film_params,  &Params::head1x1_post_film_params};
-  return p.*kBySite[static_cast<int>(site)];
-}
-
 FilmSite film_site(const int index) {
   return static_cast<FilmSite>(index);
 }
@@ -59,6 +47,28 @@ void read_if_present(std::optional<Module>& module, std::vector<float>::iterator
 
 // ----------------------------------------------------------------------------------------- parameters
 
+FilmSites::FilmSites(const _FiLMParams& convInput, const _FiLMParams& convOutput,
+                     const _FiLMParams& mixinInput, const _FiLMParams& mixinOutput,
+                     const _FiLMParams& activationInput, const _FiLMParams& activationOutput,
+                     const _FiLMParams& layer1x1Output, const _FiLMParams& head1x1Output) :
+    conv_pre_film_params(convInput),
+    conv_post_film_params(convOutput),
+    input_mixin_pre_film_params(mixinInput),
+    input_mixin_post_film_params(mixinOutput),
+    activation_pre_film_params(activationInput),
+    activation_post_film_params(activationOutput),
+    _layer1x1_post_film_params(layer1x1Output),
+    head1x1_post_film_params(head1x1Output) {}
+
+const _FiLMParams& FilmSites::film(const FilmSite site) const {
+  static constexpr _FiLMParams FilmSites::*kBySite[kFilmSiteCount] = {
+      &FilmSites::conv_pre_film_params,        &FilmSites::conv_post_film_params,
+      &FilmSites::input_mixin_pre_film_params, &FilmSites::input_mixin_post_film_params,
+      &FilmSites::activation_pre_film_params,  &FilmSites::activation_post_film_params,
+      &FilmSites::_layer1x1_post_film_params,  &FilmSites::head1x1_post_film_params};
+  return this->*kBySite[static_cast<int>(site)];
+}
+
 LayerParams::LayerParams(int conditionSize, int channelCount, int bottleneckWidth, int kernelSize,
                          int dilationFactor, const activations::ActivationConfig& activation,
                          GatingMode gating, int convGroups, int mixinGroups, const Layer1x1Params& layer1x1,
@@ -68,6 +78,8 @@ LayerParams::LayerParams(int conditionSize, int channelCount, int bottleneckWidt
                          const _FiLMParams& mixinInputFilm, const _FiLMParams& mixinOutputFilm,
                          const _FiLMParams& activationInputFilm, const _FiLMParams& activationOutputFilm,
                          const _FiLMParams& layer1x1OutputFilm, const _FiLMParams& head1x1OutputFilm) :
+    FilmSites(convInputFilm, convOutputFilm, mixinInputFilm, mixinOutputFilm, activationInputFilm,
+              activationOutputFilm, layer1x1OutputFilm, head1x1OutputFilm),
     condition_size(conditionSize),
     channels(channelCount),
     bottleneck(bottleneckWidth),
@@ -79,19 +91,7 @@ LayerParams::LayerParams(int conditionSize, int channelCount, int bottleneckWidt
     groups_input_mixin(mixinGroups),
     layer1x1_params(layer1x1),
     head1x1_params(head1x1),
-    secondary_activation_config(secondaryActivation),
-    conv_pre_film_params(convInputFilm),
-    conv_post_film_params(convOutputFilm),
-    input_mixin_pre_film_params(mixinInputFilm),
-    input_mixin_post_film_params(mixinOutputFilm),
-    activation_pre_film_params(activationInputFilm),
-    activation_post_film_params(activationOutputFilm),
-    _layer1x1_post_film_params(layer1x1OutputFilm),
-    head1x1_post_film_params(head1x1OutputFilm) {}
-
-const _FiLMParams& LayerParams::film(const FilmSite site) const {
-  return film_settings(*this, site);
-}
+    secondary_activation_config(secondaryActivation) {}
 
 int LayerParams::film_width(const FilmSite site) const {
   switch (site) {
@@ -121,6 +121,8 @@ LayerArrayParams::LayerArrayParams(
     const _FiLMParams& convOutputFilm, const _FiLMParams& mixinInputFilm, const _FiLMParams& mixinOutputFilm,
     const _FiLMParams& activationInputFilm, const _FiLMParams& activationOutputFilm,
     const _FiLMParams& layer1x1OutputFilm, const _FiLMParams& head1x1OutputFilm) :
+    FilmSites(convInputFilm, convOutputFilm, mixinInputFilm, mixinOutputFilm, activationInputFilm,
+              activationOutputFilm, layer1x1OutputFilm, head1x1OutputFilm),
     input_size(inputSize),
     condition_size(conditionSize),
     head_size(headSize),
@@ -137,15 +139,7 @@ LayerArrayParams::LayerArrayParams(
     groups_input_mixin(mixinGroups),
     layer1x1_params(layer1x1),
     head1x1_params(head1x1),
-    secondary_activation_configs(std::move(secondaryActivations)),
-    conv_pre_film_params(convInputFilm),
-    conv_post_film_params(convOutputFilm),
-    input_mixin_pre_film_params(mixinInputFilm),
-    input_mixin_post_film_params(mixinOutputFilm),
-    activation_pre_film_params(activationInputFilm),
-    activation_post_film_params(activationOutputFilm),
-    _layer1x1_post_film_params(layer1x1OutputFilm),
-    head1x1_post_film_params(head1x1OutputFilm) {
+    secondary_activation_configs(std::move(secondaryActivations)) {
   if (head_kernel_size < 1)
     throw std::invalid_argument("LayerArrayParams: head_kernel_size must be >= 1");
   if (kernel_sizes.empty())
@@ -167,7 +161,6 @@ LayerArrayParams::LayerArrayParams(
 }
 
 LayerParams LayerArrayParams::layer(const int l) const {
-  const auto film = [this](const FilmSite site) -> const _FiLMParams& { return film_settings(*this, site); };
   return LayerParams(
       condition_size, channels, bottleneck, kernel_sizes[l], dilations[l], activation_configs[l],
       gating_modes[l], groups_input, groups_input_mixin, layer1x1_params, head1x1_params,

@@ -66,8 +66,30 @@ inline constexpr const char* kFilmConfigKeys[kFilmSiteCount] = {
     "conv_pre_film",       "conv_post_film",       "input_mixin_pre_film", "input_mixin_post_film",
     "activation_pre_film", "activation_post_film", "layer1x1_post_film",   "head1x1_post_film"};
 
+/// \brief The FiLM settings of the eight sites of a layer, under their config names. LayerParams (one layer)
+/// and LayerArrayParams (every layer of an array) both have them.
+struct FilmSites {
+  /// \brief Sets the eight sites, in FilmSite order.
+  FilmSites(const _FiLMParams& convInput, const _FiLMParams& convOutput, const _FiLMParams& mixinInput,
+            const _FiLMParams& mixinOutput, const _FiLMParams& activationInput,
+            const _FiLMParams& activationOutput, const _FiLMParams& layer1x1Output,
+            const _FiLMParams& head1x1Output);
+
+  _FiLMParams conv_pre_film_params;         ///< on the layer input, before the dilated convolution
+  _FiLMParams conv_post_film_params;        ///< on the convolution output, before the mixin is added
+  _FiLMParams input_mixin_pre_film_params;  ///< on the condition, before the input mixin
+  _FiLMParams input_mixin_post_film_params; ///< on the input mixin output
+  _FiLMParams activation_pre_film_params;   ///< on convolution + mixin, before the activation
+  _FiLMParams activation_post_film_params;  ///< on the activation output
+  _FiLMParams _layer1x1_post_film_params;   ///< on the layer1x1 output; applied in blended layers only
+  _FiLMParams head1x1_post_film_params;     ///< on the head1x1 output
+
+  /// \brief The settings at `site`.
+  const _FiLMParams& film(FilmSite site) const;
+};
+
 /// \brief Everything one layer needs to be built.
-struct LayerParams {
+struct LayerParams : FilmSites {
   /// \brief Sets every field, in the order they are declared.
   LayerParams(int conditionSize, int channelCount, int bottleneckWidth, int kernelSize, int dilationFactor,
               const activations::ActivationConfig& activation, GatingMode gating, int convGroups,
@@ -90,27 +112,16 @@ struct LayerParams {
   Layer1x1Params layer1x1_params;                            ///< activation -> residual 1x1
   Head1x1Params head1x1_params;                              ///< activation -> head output 1x1
   activations::ActivationConfig secondary_activation_config; ///< used by gated and blended layers only
-  _FiLMParams conv_pre_film_params;         ///< on the layer input, before the dilated convolution
-  _FiLMParams conv_post_film_params;        ///< on the convolution output, before the mixin is added
-  _FiLMParams input_mixin_pre_film_params;  ///< on the condition, before the input mixin
-  _FiLMParams input_mixin_post_film_params; ///< on the input mixin output
-  _FiLMParams activation_pre_film_params;   ///< on convolution + mixin, before the activation
-  _FiLMParams activation_post_film_params;  ///< on the activation output
-  _FiLMParams _layer1x1_post_film_params;   ///< on the layer1x1 output; applied in blended layers only
-  _FiLMParams head1x1_post_film_params;     ///< on the head1x1 output
-
   /// \brief Rows of the convolution and input-mixin outputs: 2B for gated and blended layers, else B.
   int doubled_width() const { return gating_mode == GatingMode::NONE ? bottleneck : 2 * bottleneck; }
   /// \brief Rows this layer adds to its array's head accumulator.
   int head_width() const { return head1x1_params.active ? head1x1_params.out_channels : bottleneck; }
-  /// \brief The FiLM settings at `site`.
-  const _FiLMParams& film(FilmSite site) const;
   /// \brief Rows of the signal the FiLM at `site` modulates.
   int film_width(FilmSite site) const;
 };
 
 /// \brief Everything one layer array needs to be built. Per-layer lists all have one entry per layer.
-class LayerArrayParams {
+class LayerArrayParams : public FilmSites {
 public:
   /// Throws std::invalid_argument when the lists are empty or their lengths disagree, or when
   /// head_kernel_size < 1.
@@ -143,14 +154,6 @@ public:
   Head1x1Params head1x1_params;   ///< of every layer
   /// Per layer: the gate (gated) or alpha (blended) activation; unused for GatingMode::NONE.
   std::vector<activations::ActivationConfig> secondary_activation_configs;
-  _FiLMParams conv_pre_film_params;         ///< of every layer (see LayerParams)
-  _FiLMParams conv_post_film_params;        ///< of every layer
-  _FiLMParams input_mixin_pre_film_params;  ///< of every layer
-  _FiLMParams input_mixin_post_film_params; ///< of every layer
-  _FiLMParams activation_pre_film_params;   ///< of every layer
-  _FiLMParams activation_post_film_params;  ///< of every layer
-  _FiLMParams _layer1x1_post_film_params;   ///< of every layer
-  _FiLMParams head1x1_post_film_params;     ///< of every layer
 
   /// \brief Number of layers (entries of dilations).
   int num_layers() const { return static_cast<int>(dilations.size()); }
