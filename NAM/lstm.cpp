@@ -19,8 +19,8 @@ namespace nam {
 namespace lstm {
 
 namespace {
-/// The hidden sizes that get a kernel with compile-time bounds (the trainer's presets, and every size below 8,
-/// whose short loops gain most from fixed bounds): the only list.
+/// The hidden sizes that get a kernel with compile-time bounds (the trainer's presets, and every size below
+/// 8, whose short loops gain most from fixed bounds): the only list.
 using FusedHiddenSizes = std::integer_sequence<int, 24, 16, 12, 8, 7, 6, 5, 4, 3, 2, 1>;
 
 // Layers refused before anything is allocated (widths are bounded by kMaxChannels).
