@@ -78,9 +78,7 @@ External parse_external(nam_tools::CommandLine& args) {
 #ifdef _WIN32
   args.usage_error("--external is not supported on this platform");
 #endif
-  if (!args.has_next())
-    args.usage_error("option --external needs a value");
-  const std::string text = args.next();
+  const std::string text = args.value_for("--external");
   const std::size_t equals = text.find('=');
   if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
     args.usage_error("invalid --external value '" + text + "': expected LABEL=PROGRAM");

@@ -52,11 +52,9 @@ Options parse_arguments(int argc, char* argv[]) {
       options.quick = true;
     else if (arg == "--gate-only")
       options.gate_only = true;
-    else if (arg == "--filter") {
-      if (!args.has_next())
-        args.usage_error("option --filter needs a value");
-      options.filter = args.next();
-    } else
+    else if (arg == "--filter")
+      options.filter = args.value_for(arg);
+    else
       args.usage_error("unexpected argument " + arg);
   }
   return options;

@@ -113,13 +113,14 @@ public:
 
   [[noreturn]] void usage_error(const std::string& message) const { fail_usage(_tool, message, _usage); }
 
-private:
+  /// The argument after option `flag`; a usage error when there is none.
   std::string value_for(const std::string& flag) {
     if (!has_next())
       usage_error("option " + flag + " needs a value");
     return next();
   }
 
+private:
   static std::string format_number(double value) {
     std::string text = std::to_string(value);
     text.erase(text.find_last_not_of('0') + 1);
