@@ -60,10 +60,10 @@ void pack_for_kernels(const bool has_kernel, const Eigen::MatrixXf* taps, const 
   for (size_t k = 0; k < tap_count; ++k)
     kernels::pack_block_diagonal(taps[k].data(), taps[k].outerStride(), out, in, groups,
                                  packed_weights.data() + k * tap_size);
-  if (bias.size() > 0) {
-    packed_bias.assign(static_cast<size_t>(kernels::packed_bias_size(out, groups)), 0.0f);
+  // Zeros for a layer without a bias: the kernels always add one (x + 0 is x).
+  packed_bias.assign(static_cast<size_t>(kernels::packed_bias_size(out, groups)), 0.0f);
+  if (bias.size() > 0)
     kernels::pack_bias(bias.data(), out, groups, packed_bias.data());
-  }
 }
 
 void read_bias(Eigen::VectorXf& bias, std::vector<float>::iterator& weights) {
@@ -130,9 +130,9 @@ void Conv1x1::apply(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>* addend, Eigen::Ref<Eigen::MatrixXf> out,
                     const int num_frames) const {
   if (_kernel) {
-    _kernel(_packed_weight.data(), _do_bias ? _packed_bias.data() : nullptr, input.data(),
-            input.outerStride(), addend ? addend->data() : nullptr, addend ? addend->outerStride() : 0,
-            out.data(), out.outerStride(), num_frames);
+    _kernel(_packed_weight.data(), _packed_bias.data(), input.data(), input.outerStride(),
+            addend ? addend->data() : nullptr, addend ? addend->outerStride() : 0, out.data(),
+            out.outerStride(), num_frames);
     return;
   }
   auto result = out.leftCols(num_frames);
@@ -237,9 +237,9 @@ void Conv1D::convolve(const TapWindow& tap_window, Out&& out) const {
   if (_tap_kernel) {
     // One call for all taps: the kernel keeps its sums in registers from the first tap to the last.
     const auto oldest = tap_window(reach);
-    _tap_kernel(_packed_weight.data(), has_bias() ? _packed_bias.data() : nullptr, _kernel_size,
-                _dilation * oldest.outerStride(), oldest.data(), oldest.outerStride(), out.data(),
-                out.outerStride(), static_cast<int>(out.cols()));
+    _tap_kernel(_packed_weight.data(), _packed_bias.data(), _kernel_size, _dilation * oldest.outerStride(),
+                oldest.data(), oldest.outerStride(), out.data(), out.outerStride(),
+                static_cast<int>(out.cols()));
     return;
   }
   if (has_bias())

@@ -112,7 +112,7 @@ private:
   kernels::Conv1DTapFn _tap_kernel = nullptr;
   /// Each tap's diagonal blocks in the kernels' layout, tap after tap (kernels::pack_block_diagonal).
   AlignedVector<float> _packed_weight;
-  AlignedVector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
+  AlignedVector<float> _packed_bias; ///< zeros without a bias (both empty without a kernel)
   RingBuffer _history;
   Eigen::MatrixXf _output;
   Eigen::VectorXf _cached_prewarm_state;

@@ -90,7 +90,7 @@ private:
   kernels::Conv1x1Fn _kernel = nullptr;
   /// The diagonal blocks of `_weight` in the kernels' layout (kernels::pack_block_diagonal).
   AlignedVector<float> _packed_weight;
-  AlignedVector<float> _packed_bias; ///< empty without a bias (both empty without a kernel)
+  AlignedVector<float> _packed_bias; ///< zeros without a bias (both empty without a kernel)
   Eigen::MatrixXf _output;
 };
 

@@ -7,8 +7,7 @@
 // after conv1x1.h (which defines grouped_conv).
 
 /// \brief The Conv1D kernel (signature kernels::Conv1DTapFn): `output[:, t] = bias + sum_k W_k ·
-/// input[:, t + k * tap_offset / input_stride]` for k in [0, taps), without the bias when `bias` is null.
-/// Layout and packing as grouped_conv.
+/// input[:, t + k * tap_offset / input_stride]` for k in [0, taps). Layout and packing as grouped_conv.
 template <int OutCh, int InCh, int Groups>
 void conv1d_tap(const float* weights, const float* bias, const int taps, const long tap_offset,
                 const float* input, const long input_stride, float* output, const long output_stride,

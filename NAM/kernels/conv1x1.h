@@ -147,7 +147,7 @@ NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const float* NAM_RESTR
 }
 
 /// \brief `kFrames` consecutive frames of grouped_conv.
-template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps, bool kAdd, int kFrames>
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd, int kFrames>
 NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                  const int taps, const long tap_offset, const float* NAM_RESTRICT x,
                                  const long input_stride, const float* NAM_RESTRICT addend,
@@ -158,14 +158,12 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
     const float* NAM_RESTRICT block_x = x + b * L::kBlockInputs;
     Tile<L, kFrames> sum;
     block_product<L, kFrames>(sum, block_weights, block_x, input_stride);
-    if constexpr (kBias) {
+    NAM_KERNEL_UNROLL
+    for (int c = 0; c < L::kChunks; ++c) {
+      const Vec<L::kWidth> bias_chunk = load<L::kWidth>(bias + b * L::kBlockRows + c * L::kWidth);
       NAM_KERNEL_UNROLL
-      for (int c = 0; c < L::kChunks; ++c) {
-        const Vec<L::kWidth> bias_chunk = load<L::kWidth>(bias + b * L::kBlockRows + c * L::kWidth);
-        NAM_KERNEL_UNROLL
-        for (int f = 0; f < kFrames; ++f)
-          sum.v[f][c] += bias_chunk;
-      }
+      for (int f = 0; f < kFrames; ++f)
+        sum.v[f][c] += bias_chunk;
     }
     if constexpr (kSeveralTaps) {
       // Each tap is summed on its own, then added: the generic path's rounding, tap by tap.
@@ -188,8 +186,8 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
   }
 }
 
-/// \brief grouped_conv with the bias and addend choices made: whole tiles, then single frames.
-template <int OutCh, int InCh, int Groups, bool kBias, bool kSeveralTaps, bool kAdd>
+/// \brief grouped_conv with the addend choice made: whole tiles, then single frames.
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd>
 NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                    const int taps, const long tap_offset, const float* NAM_RESTRICT input,
                                    const long input_stride, const float* NAM_RESTRICT addend,
@@ -199,11 +197,11 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
   int t = 0;
   const auto addend_at = [&](const int frame) { return kAdd ? addend + frame * addend_stride : nullptr; };
   for (; t + kTile <= num_frames; t += kTile)
-    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, kAdd, kTile>(
+    conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, kTile>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride, addend_at(t), addend_stride,
         output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
-    conv_tile<OutCh, InCh, Groups, kBias, kSeveralTaps, kAdd, 1>(
+    conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, 1>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride, addend_at(t), addend_stride,
         output + t * output_stride, output_stride);
 }
@@ -224,18 +222,13 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
                                     const long input_stride, const float* NAM_RESTRICT addend,
                                     const long addend_stride, float* NAM_RESTRICT output,
                                     const long output_stride, const int num_frames) {
-  if (bias)
-    conv_frames<OutCh, InCh, Groups, true, kSeveralTaps, kAdd>(weights, bias, taps, tap_offset, input,
-                                                               input_stride, addend, addend_stride, output,
-                                                               output_stride, num_frames);
-  else
-    conv_frames<OutCh, InCh, Groups, false, kSeveralTaps, kAdd>(weights, nullptr, taps, tap_offset, input,
-                                                                input_stride, addend, addend_stride, output,
-                                                                output_stride, num_frames);
+  conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(weights, bias, taps, tap_offset, input, input_stride,
+                                                       addend, addend_stride, output, output_stride,
+                                                       num_frames);
 }
 
-/// \brief The Conv1x1 kernel (signature kernels::Conv1x1Fn): `out = W·in + b`, or `W·in` when `bias` is
-/// null, plus `addend` when it is not null (its own frames, `addend_stride` apart; it must not overlap
+/// \brief The Conv1x1 kernel (signature kernels::Conv1x1Fn): `out = W·in + b`, plus `addend` when it is not
+/// null (its own frames, `addend_stride` apart; it must not overlap
 /// `output`). Layout as grouped_conv.
 template <int OutCh, int InCh, int Groups>
 void conv1x1(const float* weights, const float* bias, const float* input, const long input_stride,

@@ -18,18 +18,19 @@
 namespace nam {
 namespace kernels {
 
-/// \brief A Conv1x1 kernel: `output[:, t] = W · input[:, t] + bias` for t in [0, num_frames), or without
-/// the bias when `bias` is null, then `+ addend[:, t]` when `addend` is not null (a residual or a sum fused
+/// \brief A Conv1x1 kernel: `output[:, t] = W · input[:, t] + bias` for t in [0, num_frames), then
+/// `+ addend[:, t]` when `addend` is not null (a residual or a sum fused
 /// into the store; the addend must not overlap the output). Column-major: a column of `in` (resp. `out`)
 /// floats per frame, columns `input_stride` (resp. `addend_stride`, `output_stride`) floats apart.
-/// `weights` and `bias` in the packed layouts of pack_block_diagonal and pack_bias. Real-time safe: no
-/// allocation.
+/// `weights` and `bias` in the packed layouts of pack_block_diagonal and pack_bias; `bias` is never null (a
+/// layer without one passes zeros, which change no value: one kernel per shape serves both). Real-time
+/// safe: no allocation.
 using Conv1x1Fn = void (*)(const float* weights, const float* bias, const float* input, long input_stride,
                            const float* addend, long addend_stride, float* output, long output_stride,
                            int num_frames);
 
 /// \brief A Conv1D kernel, specialized on the shape of one tap: `output[:, t] = bias + sum_k W_k ·
-/// input_k[:, t]` for t in [0, num_frames), without the bias when `bias` is null, over `taps` taps, where tap
+/// input_k[:, t]` for t in [0, num_frames), over `taps` taps, where tap
 /// k reads `input + k * tap_offset` (so a dilated conv passes its oldest tap's window and the dilation times
 /// the stride). Layout as Conv1x1Fn; the taps' packed weights follow each other (packed_size floats each).
 /// Sums are rounded as the generic path rounds them: each tap on its own, added to the bias, then tap by tap.
