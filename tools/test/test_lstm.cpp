@@ -116,6 +116,13 @@ private:
   Isa _previous;
 };
 
+/// Forces the generic kernels for the models loaded while alive.
+class ForceGenericScope {
+public:
+  ForceGenericScope() { nam::kernels::set_force_generic(true); }
+  ~ForceGenericScope() { nam::kernels::set_force_generic(false); }
+};
+
 std::unique_ptr<nam::DSP> load_without_prewarm(const nlohmann::json& model) {
   auto dsp = nam::get_dsp(model);
   dsp->SetPrewarmOnReset(false);
@@ -178,18 +185,33 @@ TEST(LstmKernelPick, GenericPathCanBeForced) {
   const nlohmann::json file = lstm_model({1, 1, 24, 1}, 15);
   auto fused = load_without_prewarm(file);
   std::unique_ptr<nam::DSP> generic;
-  nam::kernels::set_force_generic(true);
-  try {
+  {
+    const ForceGenericScope force;
     generic = load_without_prewarm(file);
-  } catch (...) {
-    nam::kernels::set_force_generic(false);
-    throw;
   }
-  nam::kernels::set_force_generic(false);
   const std::string name = dynamic_cast<nam::lstm::LSTM&>(*generic).get_layers().front().kernel_name();
   EXPECT_EQ(name.rfind("lstm_layer_hN__", 0), 0u) << name;
   const std::vector<double> input = test_signal(1000);
   EXPECT_LE(max_difference(run_blocks(*fused, input, 64), run_blocks(*generic, input, 64)), 2e-5);
+}
+
+// The fused kernels only fix the bounds and regroup loops; every gate sum and activation rounds as in the
+// any-size kernel (fast mode: sigmoid through fast_tanh with exact affine maps), so the outputs are equal.
+TEST(LstmKernelPick, FusedKernelsRoundAsTheAnySizeKernel) {
+  for (const int hidden : {3, 8, 12, 24})
+    for (const bool fast : {false, true}) {
+      SCOPED_TRACE("hidden " + std::to_string(hidden) + (fast ? ", fast tanh" : ", exact"));
+      const FastTanhScope fast_scope(fast);
+      const nlohmann::json file = lstm_model({1, 1, hidden, 1}, 40 + hidden);
+      auto fused = load_without_prewarm(file);
+      std::unique_ptr<nam::DSP> generic;
+      {
+        const ForceGenericScope force;
+        generic = load_without_prewarm(file);
+      }
+      const std::vector<double> input = test_signal(1000);
+      EXPECT_EQ(run_blocks(*fused, input, 64), run_blocks(*generic, input, 64));
+    }
 }
 
 TEST(Lstm, PrewarmRunsHalfASecondOfSilenceFromTheInitialState) {
