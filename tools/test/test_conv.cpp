@@ -1,5 +1,4 @@
 // Conv1x1 and Conv1D against straightforward loops over the weight list in the file format's order.
-#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -8,17 +7,9 @@
 #include "NAM/conv1d.h"
 #include "NAM/dsp.h"
 #include "allocation_tracking.h"
+#include "kernel_reference.h"
 
 namespace {
-
-std::vector<float> random_values(const size_t count, const unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> values(count);
-  for (auto& v : values)
-    v = dist(rng);
-  return values;
-}
 
 // y[o][t] = b[o] + sum over the group's inputs i and taps k of w[o][i][k] * x[i][t - (K-1-k)*d], with x = 0
 // before frame 0. Weights are read in PyTorch order (out, in/groups, K), then the bias.
@@ -60,7 +51,7 @@ class Conv1DMatchesNaive : public testing::TestWithParam<ConvShape> {};
 TEST_P(Conv1DMatchesNaive, AcrossIrregularBlocks) {
   const ConvShape s = GetParam();
   nam::Conv1D conv(s.in, s.out, s.kernel, s.bias, s.dilation, s.groups);
-  std::vector<float> weights = random_values(conv.get_num_weights(), 7);
+  std::vector<float> weights = nam_tools::random_values(conv.get_num_weights(), 7);
   auto it = weights.begin();
   conv.set_weights_(it);
   ASSERT_EQ(it, weights.end());
@@ -68,7 +59,7 @@ TEST_P(Conv1DMatchesNaive, AcrossIrregularBlocks) {
   conv.SetMaxBufferSize(max_block);
 
   const long frames = 700;
-  const std::vector<float> signal = random_values(static_cast<size_t>(s.in) * frames, 3);
+  const std::vector<float> signal = nam_tools::random_values(static_cast<long>(s.in) * frames, 3);
   const Eigen::MatrixXf x = Eigen::Map<const Eigen::MatrixXf>(signal.data(), s.in, frames);
   const Eigen::MatrixXf expected = naive_conv(x, weights, s.out, s.kernel, s.dilation, s.groups, s.bias);
 
@@ -97,10 +88,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv1DMatchesNaive,
 
 TEST(Conv1D, StatelessProcessMatchesStreaming) {
   nam::Conv1D conv(4, 6, 3, true, 2, 2);
-  std::vector<float> weights = random_values(conv.get_num_weights(), 11);
+  std::vector<float> weights = nam_tools::random_values(conv.get_num_weights(), 11);
   auto it = weights.begin();
   conv.set_weights_(it);
-  const std::vector<float> signal = random_values(4 * 40, 12);
+  const std::vector<float> signal = nam_tools::random_values(4 * 40, 12);
   const Eigen::MatrixXf x = Eigen::Map<const Eigen::MatrixXf>(signal.data(), 4, 40);
   Eigen::MatrixXf out = Eigen::MatrixXf::Zero(6, 40);
   conv.process_(x, out, 4, 36, 4); // columns 4..39; taps reach back 4 columns
@@ -125,7 +116,7 @@ TEST(Conv1D, SetMaxBufferSizeClearsHistory) {
 
 TEST(Conv1D, PrewarmCacheRestoresConvergedHistory) {
   nam::Conv1D conv(2, 2, 3, true, 2);
-  std::vector<float> weights = random_values(conv.get_num_weights(), 5);
+  std::vector<float> weights = nam_tools::random_values(conv.get_num_weights(), 5);
   auto it = weights.begin();
   conv.set_weights_(it);
   conv.SetMaxBufferSize(8);
@@ -168,13 +159,13 @@ class Conv1x1MatchesNaive : public testing::TestWithParam<ConvShape> {};
 TEST_P(Conv1x1MatchesNaive, AnyFrameCountAndStridedInput) {
   const ConvShape s = GetParam();
   nam::Conv1x1 conv(s.in, s.out, s.bias, s.groups);
-  std::vector<float> weights = random_values(conv.get_num_weights(), 21);
+  std::vector<float> weights = nam_tools::random_values(conv.get_num_weights(), 21);
   auto it = weights.begin();
   conv.set_weights_(it);
   ASSERT_EQ(it, weights.end());
   conv.SetMaxBufferSize(65);
   // The input is the lower rows of a taller matrix, so its columns are strided.
-  const std::vector<float> signal = random_values(static_cast<size_t>(s.in + 3) * 65, 22);
+  const std::vector<float> signal = nam_tools::random_values(static_cast<long>(s.in + 3) * 65, 22);
   const Eigen::MatrixXf tall = Eigen::Map<const Eigen::MatrixXf>(signal.data(), s.in + 3, 65);
   const Eigen::MatrixXf x = tall.bottomRows(s.in);
   const Eigen::MatrixXf expected = naive_conv(x, weights, s.out, 1, 1, s.groups, s.bias);

@@ -1,5 +1,4 @@
 // The partitioned FFT convolution behind long Linear models, against the direct sum.
-#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -7,17 +6,9 @@
 #include "NAM/linear.h"
 #include "NAM/partitioned_convolution.h"
 #include "allocation_tracking.h"
+#include "kernel_reference.h"
 
 namespace {
-
-std::vector<float> noise(const size_t count, const unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(count);
-  for (auto& x : v)
-    x = dist(rng);
-  return v;
-}
 
 std::vector<double> direct(const std::vector<float>& taps, const std::vector<double>& x, const float bias) {
   std::vector<double> y(x.size());
@@ -39,9 +30,9 @@ class PartitionedConvolutionMatchesDirect : public testing::TestWithParam<Case> 
 
 TEST_P(PartitionedConvolutionMatchesDirect, AtIrregularBlockSizes) {
   const auto [length, partition] = GetParam();
-  const std::vector<float> taps = noise(length, 1);
+  const std::vector<float> taps = nam_tools::random_values(static_cast<long>(length), 1);
   std::vector<double> x(5000);
-  const std::vector<float> source = noise(x.size(), 2);
+  const std::vector<float> source = nam_tools::random_values(static_cast<long>(x.size()), 2);
   std::copy(source.begin(), source.end(), x.begin());
   const std::vector<double> expected = direct(taps, x, 0.25f);
 
@@ -78,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(Lengths, PartitionedConvolutionMatchesDirect,
                          });
 
 TEST(LinearImplementation, AutoSwitchesToFftForLongResponsesAndMatchesDirect) {
-  const std::vector<float> weights = noise(1537, 4); // 1536 taps and a bias
+  const std::vector<float> weights = nam_tools::random_values(1537, 4); // 1536 taps and a bias
   nam::Linear automatic(1, 1, 1536, true, weights, 48000, nam::LinearImplementation::Auto);
   nam::Linear direct_model(1, 1, 1536, true, weights, 48000, nam::LinearImplementation::Direct);
   automatic.Reset(48000, 128);
@@ -86,7 +77,7 @@ TEST(LinearImplementation, AutoSwitchesToFftForLongResponsesAndMatchesDirect) {
   EXPECT_EQ(automatic.GetActiveImplementation(), nam::LinearImplementation::FFT);
   EXPECT_EQ(direct_model.GetActiveImplementation(), nam::LinearImplementation::Direct);
   std::vector<NAM_SAMPLE> x(4000), a(4000), b(4000);
-  const std::vector<float> source = noise(x.size(), 5);
+  const std::vector<float> source = nam_tools::random_values(static_cast<long>(x.size()), 5);
   std::copy(source.begin(), source.end(), x.begin());
   for (int t = 0; t < 4000; t += 100) {
     NAM_SAMPLE* in = x.data() + t;
@@ -98,7 +89,8 @@ TEST(LinearImplementation, AutoSwitchesToFftForLongResponsesAndMatchesDirect) {
   for (size_t i = 0; i < x.size(); ++i)
     ASSERT_NEAR(a[i], b[i], 5e-5) << i;
 
-  nam::Linear short_model(1, 1, 256, false, noise(256, 6), 48000, nam::LinearImplementation::Auto);
+  nam::Linear short_model(1, 1, 256, false, nam_tools::random_values(256, 6), 48000,
+                          nam::LinearImplementation::Auto);
   short_model.Reset(48000, 64);
   EXPECT_EQ(short_model.GetActiveImplementation(), nam::LinearImplementation::Direct);
 }
