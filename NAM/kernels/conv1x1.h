@@ -42,9 +42,9 @@ struct Layout {
   static constexpr int kTapFloats = packed_group_rows(kOutPerGroup) * InCh; // packed weights per tap
 
   /// Frames per tile: enough accumulators to reuse each loaded weight vector `frames` times, few enough to
-  /// stay in registers beside the weights. Several taps need a second set (the running sum).
+  /// stay in registers beside the weights. Several unfused taps need a second set (the running sum).
   static constexpr int tile_frames(const bool several_taps) {
-    const int frames = kAccumulators / (kChunks * (several_taps ? 2 : 1));
+    const int frames = kAccumulators / (kChunks * (several_taps && !kFusedMultiplyAdd ? 2 : 1));
     return frames < 1 ? 1 : (frames > 8 ? 8 : frames);
   }
 };
@@ -79,20 +79,25 @@ NAM_ALWAYS_INLINE void add_shared_inputs(Vec<L::kWidth>& acc, const Vec<L::kWidt
   }
 }
 
-/// \brief `tile = W·x` for one block and one tap over a tile of frames, summed in input order.
+/// \brief Every frame of `tile` set to the same chunks (zeros, or a block's bias).
+template <class L, int kFrames>
+NAM_ALWAYS_INLINE void fill_tile(Tile<L, kFrames>& tile, const Vec<L::kWidth>* chunks) {
+  NAM_KERNEL_UNROLL
+  for (int f = 0; f < kFrames; ++f) {
+    NAM_KERNEL_UNROLL
+    for (int c = 0; c < L::kChunks; ++c)
+      tile.v[f][c] = chunks[c];
+  }
+}
+
+/// \brief `tile += W·x` for one block and one tap over a tile of frames, added in input order.
 ///
 /// A group block broadcasts each input value and multiplies it with one contiguous packed weight column. A
 /// shared block loads each frame's inputs for its groups once and rearranges them in registers for every
 /// input step, so that narrow groups still fill whole vectors.
 template <class L, int kFrames>
-NAM_ALWAYS_INLINE void block_product(Tile<L, kFrames>& tile, const float* NAM_RESTRICT weights,
-                                     const float* NAM_RESTRICT x, const long input_stride) {
-  NAM_KERNEL_UNROLL
-  for (int f = 0; f < kFrames; ++f) {
-    NAM_KERNEL_UNROLL
-    for (int c = 0; c < L::kChunks; ++c)
-      tile.v[f][c] = zeros<L::kWidth>();
-  }
+NAM_ALWAYS_INLINE void add_block_product(Tile<L, kFrames>& tile, const float* NAM_RESTRICT weights,
+                                         const float* NAM_RESTRICT x, const long input_stride) {
   if constexpr (L::kShared) {
     Vec<L::kWidth> w[L::kInPerGroup];
     NAM_KERNEL_UNROLL
@@ -156,21 +161,35 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
   for (int b = 0; b < L::kBlocks; ++b) {
     const float* NAM_RESTRICT block_weights = weights + b * L::kInPerGroup * L::kBlockRows;
     const float* NAM_RESTRICT block_x = x + b * L::kBlockInputs;
-    Tile<L, kFrames> sum;
-    block_product<L, kFrames>(sum, block_weights, block_x, input_stride);
+    Vec<L::kWidth> bias_chunks[L::kChunks], zero_chunks[L::kChunks];
     NAM_KERNEL_UNROLL
     for (int c = 0; c < L::kChunks; ++c) {
-      const Vec<L::kWidth> bias_chunk = load<L::kWidth>(bias + b * L::kBlockRows + c * L::kWidth);
-      NAM_KERNEL_UNROLL
-      for (int f = 0; f < kFrames; ++f)
-        sum.v[f][c] += bias_chunk;
+      bias_chunks[c] = load<L::kWidth>(bias + b * L::kBlockRows + c * L::kWidth);
+      zero_chunks[c] = zeros<L::kWidth>();
     }
-    if constexpr (kSeveralTaps) {
-      // Each tap is summed on its own, then added: the generic path's rounding, tap by tap.
-      for (int k = 1; k < taps; ++k) {
+    Tile<L, kFrames> sum;
+    if constexpr (kFusedMultiplyAdd) {
+      // Fused, the order of rounding is the kernel's own: start from the bias, add every tap in place.
+      fill_tile<L, kFrames>(sum, bias_chunks);
+      for (int k = 0; k < (kSeveralTaps ? taps : 1); ++k)
+        add_block_product<L, kFrames>(sum, block_weights + k * L::kTapFloats, block_x + k * tap_offset,
+                                      input_stride);
+    } else {
+      // Each tap is summed on its own, then added to the bias and the earlier taps: the generic path's
+      // rounding, tap by tap.
+      fill_tile<L, kFrames>(sum, zero_chunks);
+      add_block_product<L, kFrames>(sum, block_weights, block_x, input_stride);
+      NAM_KERNEL_UNROLL
+      for (int f = 0; f < kFrames; ++f) {
+        NAM_KERNEL_UNROLL
+        for (int c = 0; c < L::kChunks; ++c)
+          sum.v[f][c] += bias_chunks[c];
+      }
+      for (int k = 1; k < (kSeveralTaps ? taps : 1); ++k) {
         Tile<L, kFrames> part;
-        block_product<L, kFrames>(part, block_weights + k * L::kTapFloats, block_x + k * tap_offset,
-                                  input_stride);
+        fill_tile<L, kFrames>(part, zero_chunks);
+        add_block_product<L, kFrames>(part, block_weights + k * L::kTapFloats, block_x + k * tap_offset,
+                                      input_stride);
         NAM_KERNEL_UNROLL
         for (int f = 0; f < kFrames; ++f) {
           NAM_KERNEL_UNROLL
@@ -214,8 +233,9 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// output channels, because a frame's channels are the contiguous dimension (vectorizing over frames would
 /// need a transpose of every input and output). `weights` holds only the diagonal blocks, taps one after
 /// the other, and `bias` is padded alike, as packing.h lays them out, so that every vector the kernel loads
-/// is contiguous. Frames go in tiles that share each weight load. Products are summed in input order, tap
-/// by tap, and added to the bias and then to the earlier taps, which is how the generic path rounds.
+/// is contiguous. Frames go in tiles that share each weight load. Unfused, products are summed in input
+/// order, tap by tap, and added to the bias and then to the earlier taps, which is how the generic path
+/// rounds; fused (kFusedMultiplyAdd), they are added one by one to the bias with multiply-adds.
 template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd = false>
 NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                     const int taps, const long tap_offset, const float* NAM_RESTRICT input,

@@ -21,6 +21,15 @@
 #  define NAM_KERNELS_X86 0
 #endif
 
+/// \def NAM_KERNELS_FUSE_MULTIPLY_ADD
+/// \brief 1 when the build itself targets fused multiply-add (as `-march=native` on a recent CPU does), so
+/// that the compiler fuses everywhere, the generic path included; else 0.
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) || (defined(_MSC_VER) && defined(__AVX2__))
+#  define NAM_KERNELS_FUSE_MULTIPLY_ADD 1
+#else
+#  define NAM_KERNELS_FUSE_MULTIPLY_ADD 0
+#endif
+
 namespace nam {
 namespace kernels {
 
@@ -52,6 +61,14 @@ inline std::optional<Isa> parse_isa(const std::string_view text) {
     if (text == isa_name(isa))
       return isa;
   return std::nullopt;
+}
+
+/// \brief True when the convolution kernels for `isa` fuse each multiply and add into one rounding: always
+/// at avx2 and avx512, whose FMA units do both for the price of one; at baseline only when the build targets
+/// FMA. Fused sums differ from the generic path's unfused ones by rounding, which a deep model can amplify
+/// to about 1e-5 of its peak output (tools/test/test_kernels.cpp holds them to 3e-5; unfused, to 1e-6).
+constexpr bool fuses_multiply_add(const Isa isa) {
+  return isa != Isa::baseline || NAM_KERNELS_FUSE_MULTIPLY_ADD;
 }
 
 /// \brief True when this build contains kernels for `isa` (AVX2/AVX-512 only on x86 with GCC or Clang).

@@ -11,15 +11,10 @@
 
 #include "isa.h"
 
-// Inside a region, multiply-adds are fused exactly when the portable build fuses them (it targets FMA), even
-// though the region could: trained models amplify rounding differences, and rounding as the portable code
-// does keeps every instruction set within 1e-6 of it.
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) || (defined(_MSC_VER) && defined(__AVX2__))
-#  define NAM_KERNELS_FUSE_MULTIPLY_ADD 1
-#else
-#  define NAM_KERNELS_FUSE_MULTIPLY_ADD 0
-#endif
-
+// Inside a region, multiply-adds are fused exactly when the portable build fuses them
+// (NAM_KERNELS_FUSE_MULTIPLY_ADD, isa.h), so that elementwise code (activations, gates) rounds alike at
+// every instruction set. The convolution kernels open NAM_FUSE_MULTIPLY_ADD_BEGIN inside their AVX2 and
+// AVX-512 regions: there one FMA does the work of a multiply and an add (see fuses_multiply_add).
 #if NAM_KERNELS_X86
 #  if defined(__clang__)
 // Clang keeps contraction off per file (see the pragma below); the regions only set the target.
@@ -30,8 +25,12 @@
           "clang attribute push(__attribute__((target(\"avx512f,avx512vl,avx512dq,avx512bw,avx2,fma\"))), \
 apply_to = function)")
 #    define NAM_TARGET_REGION_END _Pragma("clang attribute pop")
-#    if !NAM_KERNELS_FUSE_MULTIPLY_ADD
+#    define NAM_FUSE_MULTIPLY_ADD_BEGIN _Pragma("clang fp contract(fast)")
+#    if NAM_KERNELS_FUSE_MULTIPLY_ADD
+#      define NAM_FUSE_MULTIPLY_ADD_END _Pragma("clang fp contract(on)")
+#    else
 #      pragma clang fp contract(off)
+#      define NAM_FUSE_MULTIPLY_ADD_END _Pragma("clang fp contract(off)")
 #    endif
 #  else
 #    if NAM_KERNELS_FUSE_MULTIPLY_ADD
@@ -46,6 +45,9 @@ apply_to = function)")
           _Pragma("GCC target(\"avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512\")")     \
               NAM_TARGET_REGION_NO_CONTRACT
 #    define NAM_TARGET_REGION_END _Pragma("GCC pop_options")
+// NAM_TARGET_REGION_END restores the contraction setting with the rest of the region's options.
+#    define NAM_FUSE_MULTIPLY_ADD_BEGIN _Pragma("GCC optimize(\"fp-contract=fast\")")
+#    define NAM_FUSE_MULTIPLY_ADD_END
 #  endif
 // Vectors wider than the baseline target pass between force-inlined helpers inside regions and never cross
 // a call, so GCC's note that such arguments change the ABI does not apply. It is issued where templates are
