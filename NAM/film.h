@@ -60,12 +60,27 @@ public:
   long get_input_dim() const { return _input_dim; }
 
 private:
+  // A plain loop per column: Eigen's traversal of a dynamic-size block works out each column's alignment
+  // first, which costs more than the few multiplies of a narrow signal (FiLM took 47 % of a model with
+  // eight FiLMs per layer). The multiply and the add round separately, as two Eigen statements would.
   template <class Signal>
   void modulate(Signal&& signal, const int num_frames) {
-    const auto& q = _film.GetOutput();
-    signal.array() *= q.topLeftCorner(_input_dim, num_frames).array();
-    if (_shift)
-      signal += q.block(_input_dim, 0, _input_dim, num_frames);
+    const Eigen::MatrixXf& q = _film.GetOutput();
+    const long rows = _input_dim;
+    for (int t = 0; t < num_frames; ++t) {
+      float* const s = signal.col(t).data();
+      const float* const scale = q.col(t).data();
+      if (_shift) {
+        const float* const offset = scale + rows;
+        for (long r = 0; r < rows; ++r) {
+          const float scaled = s[r] * scale[r];
+          s[r] = scaled + offset[r];
+        }
+      } else {
+        for (long r = 0; r < rows; ++r)
+          s[r] *= scale[r];
+      }
+    }
   }
 
   Conv1x1 _film;
