@@ -3,6 +3,7 @@
 /// \brief Pointwise activation functions, how `.nam` files name them, and the process-wide switches
 /// (fast tanh, lookup tables) that change which implementation newly built models use.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -96,9 +97,11 @@ inline float fast_sigmoid(const float x) {
 }
 /// \brief x when x > 0, else negative_slope * x.
 inline float leaky_relu(float x, float negative_slope) {
-  // Multiplying unconditionally lets compilers vectorize the choice (a branch on the sign mispredicts).
-  const float scaled = negative_slope * x;
-  return x > 0.0f ? x : scaled;
+  // The same value as `x > 0 ? x : negative_slope * x` (for a finite slope, up to the sign of a zero), but
+  // with the multiply done for every x: compilers may not move a multiply that could raise a floating-point
+  // exception under a condition they turn into a vector select, so the select keeps a branch per value,
+  // which mispredicts.
+  return std::max(x, -0.0f) + negative_slope * std::min(x, 0.0f);
 }
 /// \brief leaky_relu with the default negative slope 0.01.
 inline float leaky_relu(float x) {

@@ -9,6 +9,7 @@
 
 #include "NAM/activations.h"
 #include "allocation_tracking.h"
+#include "isa_cap_scope.h"
 #include "model_builders.h"
 
 namespace nam_test {
@@ -135,6 +136,35 @@ TEST(Activations, ReluOfNegativeZeroIsPositiveZero) {
   Activation::get_activation(nlohmann::json("ReLU"))->apply(&v, 1);
   EXPECT_EQ(v, 0.0f);
   EXPECT_FALSE(std::signbit(v));
+}
+
+// LeakyReLU is written so that compilers vectorize it at every instruction set; each level's loop must
+// still give `x > 0 ? x : slope * x`, with the sign of every zero except 0 times a negative slope.
+TEST(Activations, LeakyReluEqualsItsFormulaAtEveryInstructionSet) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> inputs = kInputs;
+  inputs.insert(inputs.end(), {-0.0f, 1e-30f, -1e-30f, inf, -inf});
+  while (inputs.size() < 67) // whole vectors and a tail at every width
+    inputs.push_back(inputs[inputs.size() % kInputs.size()] * 0.37f);
+  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
+    if (!nam::kernels::isa_available(isa))
+      continue;
+    IsaCapScope cap(isa);
+    for (const float slope : {0.01f, 0.3f, -0.5f}) {
+      SCOPED_TRACE(std::string(nam::kernels::isa_name(isa)) + ", slope " + std::to_string(slope));
+      const auto activation =
+          Activation::get_activation(nlohmann::json{{"type", "LeakyReLU"}, {"negative_slope", slope}});
+      std::vector<float> values = inputs;
+      activation->apply(values.data(), static_cast<long>(values.size()));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const float x = inputs[i];
+        const float expected = x > 0 ? x : slope * x;
+        EXPECT_EQ(values[i], expected) << "x = " << x;
+        if (!(x == 0.0f && slope < 0.0f))
+          EXPECT_EQ(std::signbit(values[i]), std::signbit(expected)) << "x = " << x;
+      }
+    }
+  }
 }
 
 TEST(Activations, ScalarFunctionsMatchTheFormulas) {

@@ -14,6 +14,7 @@
 #include "NAM/lstm.h"
 #include "allocation_tracking.h"
 #include "architecture_models.h"
+#include "isa_cap_scope.h"
 #include "model_builders.h"
 
 namespace nam_test {
@@ -104,16 +105,6 @@ private:
   bool _fast;
   std::vector<Layer> _layers;
   std::vector<float> _head_weight, _head_bias;
-};
-
-/// Caps the kernel instruction set while alive.
-class IsaCapScope {
-public:
-  explicit IsaCapScope(const Isa cap) : _previous(nam::kernels::isa_cap()) { nam::kernels::set_isa_cap(cap); }
-  ~IsaCapScope() { nam::kernels::set_isa_cap(_previous); }
-
-private:
-  Isa _previous;
 };
 
 /// Forces the generic kernels for the models loaded while alive.
