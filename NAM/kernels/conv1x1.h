@@ -38,8 +38,8 @@ struct Layout {
   /// Input channels a block reads (its groups' inputs, which are consecutive).
   static constexpr int kBlockInputs = kShared ? kSharedLanes / kOutPerGroup * kInPerGroup : kInPerGroup;
   static constexpr int kWidth = kShared ? kSharedLanes : chunk_width(kBlockRows);
-  static constexpr int kChunks = (kBlockOutputs + kWidth - 1) / kWidth;     // vectors holding real outputs
-  static constexpr int kTapFloats = packed_group_rows(kOutPerGroup) * InCh; // packed weights per tap
+  static constexpr int kChunks = (kBlockOutputs + kWidth - 1) / kWidth; // vectors holding real outputs
+  static constexpr int kTapFloats = static_cast<int>(packed_size(OutCh, InCh, Groups)); // floats per tap
 
   /// Frames per tile: enough accumulators to reuse each loaded weight vector `frames` times, few enough to
   /// stay in registers beside the weights. Several unfused taps need a second set (the running sum).
@@ -55,26 +55,18 @@ struct Tile {
   Vec<L::kWidth> v[kFrames][L::kChunks];
 };
 
-/// \brief Lanes l of the result take `span[(l / kOutPerGroup) * kInPerGroup + J]`: input J of each lane's
-/// group, for a shared vector whose groups read `span`.
-template <int kOutPerGroup, int kInPerGroup, int J, int... Lane, class V>
-NAM_ALWAYS_INLINE Vec<sizeof...(Lane)> spread_input(const V& span, std::integer_sequence<int, Lane...>) {
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
-  return __builtin_shufflevector(span, span, ((Lane / kOutPerGroup) * kInPerGroup + J)...);
-#else
-  Vec<sizeof...(Lane)> spread;
-  ((spread[Lane] = span[(Lane / kOutPerGroup) * kInPerGroup + J]), ...);
-  return spread;
-#endif
-}
+/// \brief Lane l takes input J of lane l's group from a shared vector's `span` of inputs.
+template <int kOutPerGroup, int kInPerGroup, int J>
+struct GroupInput {
+  static constexpr int lane(const int l) { return (l / kOutPerGroup) * kInPerGroup + J; }
+};
 
-/// \brief `acc += sum over input steps J.. of w[J] * spread_input<J>(span)`.
+/// \brief `acc += sum over input steps J.. of w[J] * (input J of each lane's group)`.
 template <class L, int J>
 NAM_ALWAYS_INLINE void add_shared_inputs(Vec<L::kWidth>& acc, const Vec<L::kWidth>* w,
                                          const Vec<L::kBlockInputs>& span) {
   if constexpr (J < L::kInPerGroup) {
-    acc += w[J] * spread_input<L::kOutPerGroup, L::kInPerGroup, J>(
-                      span, std::make_integer_sequence<int, L::kWidth>());
+    acc += w[J] * shuffle_lanes<GroupInput<L::kOutPerGroup, L::kInPerGroup, J>, L::kWidth>(span);
     add_shared_inputs<L, J + 1>(acc, w, span);
   }
 }
@@ -231,7 +223,8 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// Layout: each input is column-major InCh x num_frames with a column every `input_stride` floats (one
 /// column per frame); `output` likewise OutCh x num_frames with `output_stride`. The work is vectorized over
 /// output channels, because a frame's channels are the contiguous dimension (vectorizing over frames would
-/// need a transpose of every input and output). `weights` holds only the diagonal blocks, taps one after
+/// need a transpose of every input and output), except for the narrow shapes of frame_vectors.h, whose
+/// contiguous frames fill vectors as they lie. `weights` holds only the diagonal blocks, taps one after
 /// the other, and `bias` is padded alike, as packing.h lays them out, so that every vector the kernel loads
 /// is contiguous. Frames go in tiles that share each weight load. Unfused, products are summed in input
 /// order, tap by tap, and added to the bias and then to the earlier taps, which is how the generic path
@@ -242,9 +235,16 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
                                     const long input_stride, const float* NAM_RESTRICT addend,
                                     const long addend_stride, float* NAM_RESTRICT output,
                                     const long output_stride, const int num_frames) {
-  conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(weights, bias, taps, tap_offset, input, input_stride,
-                                                       addend, addend_stride, output, output_stride,
-                                                       num_frames);
+  int done = 0;
+  if constexpr (frame_vectors_fit(OutCh, InCh, Groups)) {
+    if (input_stride == InCh && output_stride == OutCh && (!kAdd || addend_stride == OutCh))
+      done = conv_frame_vectors<OutCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input,
+                                             addend, output, num_frames);
+  }
+  conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(
+      weights, bias, taps, tap_offset, input + done * input_stride, input_stride,
+      kAdd ? addend + done * addend_stride : nullptr, addend_stride, output + done * output_stride,
+      output_stride, num_frames - done);
 }
 
 /// \brief The Conv1x1 kernel (signature kernels::Conv1x1Fn): `out = W·in + b`, plus `addend` when it is not

@@ -51,9 +51,21 @@ constexpr int shared_group_lanes(const int out, const int in, const int groups) 
   return is_power_of_two(span) && span <= 2 * kMaxSharedLanes ? lanes : 0;
 }
 
+/// Floats of each repeated column in the frame-vector copy: the widest vector of any instruction set.
+inline constexpr int kFrameVectorFloats = 16;
+
+/// \brief True for the shapes whose kernels may run over whole vectors of frames (frame_vectors.h): square
+/// with 1, 2 or 4 channels and one group. Their packed weights (per tap) and bias carry a second copy after
+/// the usual layout, each column (and the bias) repeated to kFrameVectorFloats floats, which that path loads
+/// as ready vectors.
+constexpr bool has_frame_vector_copy(const int out, const int in, const int groups) {
+  return groups == 1 && out == in && (out == 1 || out == 2 || out == 4);
+}
+
 /// \brief Floats of packed weights for a layer (or one tap) of this shape.
 constexpr long packed_size(const int out, const int in, const int groups) {
-  return static_cast<long>(packed_group_rows(out / groups)) * in;
+  return static_cast<long>(packed_group_rows(out / groups)) * in +
+         (has_frame_vector_copy(out, in, groups) ? static_cast<long>(in) * kFrameVectorFloats : 0);
 }
 
 /// \brief Packs the diagonal blocks of a grouped (out x in) weight matrix, given column-major with a column
@@ -81,22 +93,31 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
     for (int r = 0; r < rows; ++r)
       *(packed++) = r < out_per_group ? weight(first_output + r, i % in_per_group) : 0.0f;
   }
+  if (has_frame_vector_copy(out, in, groups))
+    for (int i = 0; i < in; ++i)
+      for (int lane = 0; lane < kFrameVectorFloats; ++lane)
+        *(packed++) = weight(lane % out, i);
 }
 
-/// \brief Floats of a packed bias: each group's biases padded like a packed weight column.
+/// \brief Floats of a packed bias: each group's biases padded like a packed weight column (and the
+/// frame-vector copy, for a square shape; the bias does not depend on the input count).
 constexpr long packed_bias_size(const int out, const int groups) {
-  return static_cast<long>(packed_group_rows(out / groups)) * groups;
+  return static_cast<long>(packed_group_rows(out / groups)) * groups +
+         (has_frame_vector_copy(out, out, groups) ? kFrameVectorFloats : 0);
 }
 
 /// \brief Packs `out` biases for the kernels: each group's out/groups biases, then zeros up to
-/// packed_group_rows() (no padding in the shared layout, whose groups are a power of two wide). Writes
-/// packed_bias_size() floats.
+/// packed_group_rows() (no padding in the shared layout, whose groups are a power of two wide), then the
+/// frame-vector copy where the shape has one. Writes packed_bias_size() floats.
 inline void pack_bias(const float* bias, const int out, const int groups, float* packed) {
   const int out_per_group = out / groups;
   const int rows = packed_group_rows(out_per_group);
   for (int g = 0; g < groups; ++g)
     for (int r = 0; r < rows; ++r)
       *(packed++) = r < out_per_group ? bias[g * out_per_group + r] : 0.0f;
+  if (has_frame_vector_copy(out, out, groups))
+    for (int lane = 0; lane < kFrameVectorFloats; ++lane)
+      *(packed++) = bias[lane % out];
 }
 
 } // namespace kernels

@@ -83,6 +83,25 @@ NAM_ALWAYS_INLINE Vec<Count> lanes(const V& v) {
   return part;
 }
 
+/// \brief The vector of lanes `Map::lane(0), Map::lane(1), ...` of `v`: a permutation, repetition or
+/// spread of its lanes fixed at compile time (one shuffle, or a broadcast when `v` was just loaded).
+template <class Map, int... Lane, class V>
+NAM_ALWAYS_INLINE Vec<sizeof...(Lane)> shuffle_lanes(const V& v, std::integer_sequence<int, Lane...>) {
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+  return __builtin_shufflevector(v, v, Map::lane(Lane)...);
+#else
+  Vec<sizeof...(Lane)> shuffled;
+  ((shuffled[Lane] = v[Map::lane(Lane)]), ...);
+  return shuffled;
+#endif
+}
+
+/// \brief shuffle_lanes into an N-lane vector.
+template <class Map, int N, class V>
+NAM_ALWAYS_INLINE Vec<N> shuffle_lanes(const V& v) {
+  return shuffle_lanes<Map>(v, std::make_integer_sequence<int, N>());
+}
+
 /// \brief The largest power of two that is at most `n` (n >= 1).
 constexpr int power_of_two_floor(const int n) {
   int p = 1;

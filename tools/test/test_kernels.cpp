@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -157,6 +158,15 @@ TEST_P(Conv1x1Kernel, WritesOnlyItsOutputColumnsAndRows) {
     EXPECT_TRUE((output.rightCols(2).array() == kSentinel).all()) << frames << " frames";
     EXPECT_FALSE((output.topLeftCorner(kernel.out, frames).array() == kSentinel).any())
         << frames << " frames";
+    // Contiguous frames (input and output strides equal to the channel counts), which narrow shapes
+    // process as whole vectors of frames: still no column past `frames`.
+    const Eigen::MatrixXf dense_input = input.topRows(kernel.in);
+    Eigen::MatrixXf dense_output = Eigen::MatrixXf::Constant(kernel.out, frames + 2, kSentinel);
+    kernel.fn(packed.data(), bias.data(), dense_input.data(), kernel.in, nullptr, 0, dense_output.data(),
+              kernel.out, frames);
+    EXPECT_TRUE((dense_output.rightCols(2).array() == kSentinel).all()) << frames << " frames, contiguous";
+    EXPECT_FALSE((dense_output.leftCols(frames).array() == kSentinel).any())
+        << frames << " frames, contiguous";
   }
 }
 
@@ -263,31 +273,42 @@ TEST_P(Conv1DTapKernel, SumsEveryTapAndWritesOnlyItsOutput) {
   const std::vector<float> bias = nam_tools::random_values(kernel.out, 6);
   std::vector<float> packed_bias(nam::kernels::packed_bias_size(kernel.out, kernel.groups));
   nam::kernels::pack_bias(bias.data(), kernel.out, kernel.groups, packed_bias.data());
-  const Eigen::MatrixXf input = nam_tools::random_matrix(kernel.in + 2, 72, 7);
   constexpr float kSentinel = 12345.0f;
-  for (const int frames : kFrameCounts) {
-    if (frames > 65)
-      continue;
-    Eigen::MatrixXf output = Eigen::MatrixXf::Constant(kernel.out + 2, frames + 2, kSentinel);
-    kernel.fn(packed.data(), packed_bias.data(), kTaps, kTapColumns * input.outerStride(), input.data(),
-              input.outerStride(), output.data(), output.outerStride(), frames);
-    EXPECT_TRUE((output.bottomRows(2).array() == kSentinel).all()) << frames << " frames";
-    EXPECT_TRUE((output.rightCols(2).array() == kSentinel).all()) << frames << " frames";
-    double worst = 0.0;
-    for (int t = 0; t < frames; ++t)
-      for (int o = 0; o < kernel.out; ++o) {
-        double sum = bias[o];
-        double magnitude = std::abs(sum);
-        for (int k = 0; k < kTaps; ++k)
-          for (int i = 0; i < kernel.in; ++i) {
-            const double term = static_cast<double>(taps[k](o, i)) * input(i, t + k * kTapColumns);
-            sum += term;
-            magnitude += std::abs(term);
-          }
-        worst = std::max(worst, std::abs(output(o, t) - sum) / (nam_tools::kKernelTolerance * magnitude));
-      }
-    EXPECT_LE(worst, 1.0) << frames << " frames";
-  }
+  // Spare rows make the frames strided; without them they are contiguous, which narrow shapes process as
+  // whole vectors of frames, with the same roundings (checked bit for bit against the strided run).
+  const Eigen::MatrixXf values = nam_tools::random_matrix(kernel.in, 72, 7);
+  std::map<int, Eigen::MatrixXf> strided_outputs;
+  for (const int spare_rows : {2, 0})
+    for (const int frames : kFrameCounts) {
+      if (frames > 65)
+        continue;
+      SCOPED_TRACE(std::to_string(frames) + " frames, " + std::to_string(spare_rows) + " spare rows");
+      Eigen::MatrixXf input = Eigen::MatrixXf::Constant(kernel.in + spare_rows, 72, -kSentinel);
+      input.topRows(kernel.in) = values;
+      Eigen::MatrixXf output = Eigen::MatrixXf::Constant(kernel.out + spare_rows, frames + 2, kSentinel);
+      kernel.fn(packed.data(), packed_bias.data(), kTaps, kTapColumns * input.outerStride(), input.data(),
+                input.outerStride(), output.data(), output.outerStride(), frames);
+      EXPECT_TRUE((output.bottomRows(spare_rows).array() == kSentinel).all());
+      EXPECT_TRUE((output.rightCols(2).array() == kSentinel).all());
+      if (spare_rows > 0)
+        strided_outputs[frames] = output.topLeftCorner(kernel.out, frames);
+      else
+        EXPECT_TRUE(output.leftCols(frames) == strided_outputs[frames]);
+      double worst = 0.0;
+      for (int t = 0; t < frames; ++t)
+        for (int o = 0; o < kernel.out; ++o) {
+          double sum = bias[o];
+          double magnitude = std::abs(sum);
+          for (int k = 0; k < kTaps; ++k)
+            for (int i = 0; i < kernel.in; ++i) {
+              const double term = static_cast<double>(taps[k](o, i)) * input(i, t + k * kTapColumns);
+              sum += term;
+              magnitude += std::abs(term);
+            }
+          worst = std::max(worst, std::abs(output(o, t) - sum) / (nam_tools::kKernelTolerance * magnitude));
+        }
+      EXPECT_LE(worst, 1.0);
+    }
 }
 
 TEST_P(Conv1DTapKernel, ProcessDoesNotAllocate) {

@@ -1,0 +1,85 @@
+// The narrow square convolutions (1, 2 or 4 channels in and out, one group) vectorized over frames.
+// Vectorized over a frame's output channels, as grouped_conv is, they would fill 1 to 4 lanes of a vector and
+// pay a broadcast per multiply-add. Here a vector holds kLanes / C whole frames, straight from the contiguous
+// input, and input j reaches every lane of its frame through one in-register shuffle. Each output is still
+// the bias plus the products in tap order and, within a tap, input order, each added with a fused
+// multiply-add: the same roundings as grouped_conv's fused path, so the two paths can share a block.
+//
+// No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
+// after simd.h and before conv1x1.h, whose grouped_conv calls it.
+
+/// \brief True when frame vectors serve the shape (out, in, groups) here: one with the packed frame-vector
+/// copy (packing.h), fused multiply-adds (unfused, the generic path's tap-by-tap sums come first), and at
+/// least two frames per vector.
+constexpr bool frame_vectors_fit(const int out, const int in, const int groups) {
+  return kFusedMultiplyAdd && has_frame_vector_copy(out, in, groups) && kLanes / out >= 2;
+}
+
+/// \brief Lane l takes channel J of lane l's frame.
+template <int C, int J>
+struct FrameChannel {
+  static constexpr int lane(const int l) { return l - l % C + J; }
+};
+
+/// \brief `acc[v] += W_:J ⊙ (input J of each frame of x[v])` for J, J + 1, ... < C, where `columns` is a
+/// tap's frame-vector copy: column j repeated at `columns + j * kFrameVectorFloats`.
+template <int C, int kVectors, int J>
+NAM_ALWAYS_INLINE void add_frame_products(Vec<kLanes>* acc, const Vec<kLanes>* x,
+                                          const float* NAM_RESTRICT columns) {
+  if constexpr (J < C) {
+    const Vec<kLanes> column = load<kLanes>(columns + J * kFrameVectorFloats);
+    NAM_KERNEL_UNROLL
+    for (int v = 0; v < kVectors; ++v)
+      acc[v] += column * shuffle_lanes<FrameChannel<C, J>, kLanes>(x[v]);
+    add_frame_products<C, kVectors, J + 1>(acc, x, columns);
+  }
+}
+
+/// \brief `kVectors * kLanes / C` consecutive frames: every tap into registers, then one store per vector
+/// (plus the addend's matching floats).
+template <int C, bool kAdd, int kVectors>
+NAM_ALWAYS_INLINE void frame_vector_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                         const int taps, const long tap_offset, const float* NAM_RESTRICT x,
+                                         const float* NAM_RESTRICT addend, float* NAM_RESTRICT y) {
+  constexpr long kTapFloats = packed_size(C, C, 1);
+  const Vec<kLanes> bias_frames = load<kLanes>(bias + C); // the repeated copy, after C biases
+  Vec<kLanes> acc[kVectors];
+  NAM_KERNEL_UNROLL
+  for (int v = 0; v < kVectors; ++v)
+    acc[v] = bias_frames;
+  for (int k = 0; k < taps; ++k) {
+    Vec<kLanes> inputs[kVectors];
+    NAM_KERNEL_UNROLL
+    for (int v = 0; v < kVectors; ++v)
+      inputs[v] = load<kLanes>(x + k * tap_offset + v * kLanes);
+    add_frame_products<C, kVectors, 0>(acc, inputs, weights + k * kTapFloats + C * C);
+  }
+  NAM_KERNEL_UNROLL
+  for (int v = 0; v < kVectors; ++v) {
+    if constexpr (kAdd)
+      store(y + v * kLanes, load<kLanes>(addend + v * kLanes) + acc[v]);
+    else
+      store(y + v * kLanes, acc[v]);
+  }
+}
+
+/// \brief Runs grouped_conv's sum for C channels over the leading frames that fill whole vectors, given
+/// contiguous frames (every stride C); returns how many frames it wrote (a multiple of kLanes / C), leaving
+/// the rest to the per-frame path.
+template <int C, bool kAdd>
+NAM_ALWAYS_INLINE int conv_frame_vectors(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                         const int taps, const long tap_offset,
+                                         const float* NAM_RESTRICT input, const float* NAM_RESTRICT addend,
+                                         float* NAM_RESTRICT output, const int num_frames) {
+  // Half the registers accumulate and half hold the inputs of a tap.
+  constexpr int kTileVectors = kAccumulators / 2;
+  constexpr int kFramesPerVector = kLanes / C;
+  const auto add_at = [&](const int frame) { return kAdd ? addend + frame * C : nullptr; };
+  int t = 0;
+  for (; t + kTileVectors * kFramesPerVector <= num_frames; t += kTileVectors * kFramesPerVector)
+    frame_vector_tile<C, kAdd, kTileVectors>(weights, bias, taps, tap_offset, input + t * C, add_at(t),
+                                             output + t * C);
+  for (; t + kFramesPerVector <= num_frames; t += kFramesPerVector)
+    frame_vector_tile<C, kAdd, 1>(weights, bias, taps, tap_offset, input + t * C, add_at(t), output + t * C);
+  return t;
+}
