@@ -224,17 +224,23 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// column per frame); `output` likewise OutCh x num_frames with `output_stride`. The work is vectorized over
 /// output channels, because a frame's channels are the contiguous dimension (vectorizing over frames would
 /// need a transpose of every input and output), except for the narrow shapes of frame_vectors.h, whose
-/// contiguous frames fill vectors as they lie. `weights` holds only the diagonal blocks, taps one after
-/// the other, and `bias` is padded alike, as packing.h lays them out, so that every vector the kernel loads
-/// is contiguous. Frames go in tiles that share each weight load. Unfused, products are summed in input
-/// order, tap by tap, and added to the bias and then to the earlier taps, which is how the generic path
-/// rounds; fused (kFusedMultiplyAdd), they are added one by one to the bias with multiply-adds.
+/// contiguous frames fill vectors as they lie, and the single outputs of single_output.h. `weights` holds
+/// only the diagonal blocks, taps one after the other, and `bias` is padded alike, as packing.h lays them
+/// out, so that every vector the kernel loads is contiguous. Frames go in tiles that share each weight load.
+/// Unfused, products are summed in input order, tap by tap, and added to the bias and then to the earlier
+/// taps, which is how the generic path rounds; fused (kFusedMultiplyAdd), they are added one by one to the
+/// bias with multiply-adds.
 template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd = false>
 NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                     const int taps, const long tap_offset, const float* NAM_RESTRICT input,
                                     const long input_stride, const float* NAM_RESTRICT addend,
                                     const long addend_stride, float* NAM_RESTRICT output,
                                     const long output_stride, const int num_frames) {
+  if constexpr (single_output_fits(OutCh, InCh, Groups)) {
+    conv_single_output<InCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input, input_stride,
+                                   addend, addend_stride, output, output_stride, num_frames);
+    return;
+  }
   int done = 0;
   if constexpr (frame_vectors_fit(OutCh, InCh, Groups)) {
     if (input_stride == InCh && output_stride == OutCh && (!kAdd || addend_stride == OutCh))

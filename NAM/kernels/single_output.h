@@ -1,0 +1,71 @@
+// The convolutions with one output channel (a head's rechannel to mono: 1 x 4, 1 x 8 or 1 x 16, often with
+// many taps) as dot products. Vectorized over its output channels, as grouped_conv is, such a shape fills one
+// lane and pays a broadcast per multiply-add. Here each frame's inputs fill a vector: lane i sums input i's
+// products over the taps with fused multiply-adds, and one horizontal sum per frame adds the lanes, then the
+// bias. Every frame goes this way (a frame's inputs are contiguous whatever the strides), so the roundings
+// do not depend on where a frame falls in a block.
+//
+// No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
+// after simd.h and before conv1x1.h, whose grouped_conv calls it.
+
+/// \brief True when the shape (out, in, groups) runs as dot products here: one output, one group, 4 to 16
+/// inputs (a power of two, so they fill whole vectors), and fused multiply-adds (unfused, the generic
+/// path's order of additions comes first).
+constexpr bool single_output_fits(const int out, const int in, const int groups) {
+  return kFusedMultiplyAdd && out == 1 && groups == 1 && in >= 4 && in <= 16 && is_power_of_two(in);
+}
+
+/// \brief The sum of the lanes of `v`, pairing halves down to one lane.
+template <int N>
+NAM_ALWAYS_INLINE float sum_lanes(const Vec<N>& v) {
+  if constexpr (N == 1)
+    return v[0];
+  else
+    return sum_lanes<N / 2>(lanes<0, N / 2>(v) + lanes<N / 2, N / 2>(v));
+}
+
+/// \brief `kFrames` consecutive frames: per frame, a vector of per-input sums over the taps, then its lanes
+/// and the bias.
+template <int InCh, bool kAdd, int kFrames>
+NAM_ALWAYS_INLINE void single_output_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                          const int taps, const long tap_offset, const float* NAM_RESTRICT x,
+                                          const long input_stride, const float* NAM_RESTRICT addend,
+                                          const long addend_stride, float* NAM_RESTRICT y,
+                                          const long output_stride) {
+  constexpr long kTapFloats = packed_size(1, InCh, 1);
+  Vec<InCh> acc[kFrames];
+  NAM_KERNEL_UNROLL
+  for (int f = 0; f < kFrames; ++f)
+    acc[f] = zeros<InCh>();
+  for (int k = 0; k < taps; ++k) {
+    const Vec<InCh> w = load<InCh>(weights + k * kTapFloats);
+    NAM_KERNEL_UNROLL
+    for (int f = 0; f < kFrames; ++f)
+      acc[f] += w * load<InCh>(x + f * input_stride + k * tap_offset);
+  }
+  NAM_KERNEL_UNROLL
+  for (int f = 0; f < kFrames; ++f) {
+    const float total = bias[0] + sum_lanes<InCh>(acc[f]);
+    y[f * output_stride] = kAdd ? addend[f * addend_stride] + total : total;
+  }
+}
+
+/// \brief grouped_conv for a shape where single_output_fits: tiles of frames, then single frames.
+template <int InCh, bool kAdd>
+NAM_ALWAYS_INLINE void
+conv_single_output(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias, const int taps,
+                   const long tap_offset, const float* NAM_RESTRICT input, const long input_stride,
+                   const float* NAM_RESTRICT addend, const long addend_stride, float* NAM_RESTRICT output,
+                   const long output_stride, const int num_frames) {
+  // Independent frames hide the latency of each frame's chain of multiply-adds.
+  constexpr int kTile = 8;
+  const auto add_at = [&](const int frame) { return kAdd ? addend + frame * addend_stride : nullptr; };
+  int t = 0;
+  for (; t + kTile <= num_frames; t += kTile)
+    single_output_tile<InCh, kAdd, kTile>(weights, bias, taps, tap_offset, input + t * input_stride,
+                                          input_stride, add_at(t), addend_stride, output + t * output_stride,
+                                          output_stride);
+  for (; t < num_frames; ++t)
+    single_output_tile<InCh, kAdd, 1>(weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
+                                      add_at(t), addend_stride, output + t * output_stride, output_stride);
+}
