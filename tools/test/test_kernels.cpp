@@ -26,6 +26,13 @@ namespace {
 using nam::kernels::Isa;
 
 constexpr int kMaxFrames = 200;
+/// True when the generic path's Eigen products fuse multiply-adds (the build targets FMA): their rounding
+/// then depends on the destination's layout.
+#if defined(EIGEN_VECTORIZE_FMA)
+constexpr bool kEigenFusesMultiplyAdd = true;
+#else
+constexpr bool kEigenFusesMultiplyAdd = false;
+#endif
 /// The frame counts every kernel is run with: below, at and above a 64-frame block, and the maximum.
 constexpr int kFrameCounts[] = {1, 2, 63, 64, 65, kMaxFrames};
 
@@ -126,12 +133,20 @@ TEST_P(Conv1x1Kernel, FusedAddendRoundsAsAddingAfterwards) {
         build_layer<nam::Conv1x1>(kernel.isa, generic, weights, kernel.in, kernel.out, true, kernel.groups);
     for (const int frames : kFrameCounts) {
       SCOPED_TRACE(std::to_string(frames) + " frames");
-      layer.process_(input, frames);
-      const Eigen::MatrixXf expected = layer.GetOutput().leftCols(frames) + addend.leftCols(frames);
+      // The product alone, into a destination laid out as the one below (a build that fuses multiply-adds
+      // lets Eigen's product round differently for another column stride), then the addend added.
+      Eigen::MatrixXf product = Eigen::MatrixXf::Constant(kernel.out + 2, frames + 2, kSentinel);
+      layer.process_plus_(input, Eigen::MatrixXf::Zero(kernel.out, frames), product.topRows(kernel.out),
+                          frames);
+      const Eigen::MatrixXf expected = product.topLeftCorner(kernel.out, frames) + addend.leftCols(frames);
       // Two spare rows per column and two spare columns: none of them may change.
       Eigen::MatrixXf destination = Eigen::MatrixXf::Constant(kernel.out + 2, frames + 2, kSentinel);
       layer.process_plus_(input, addend, destination.topRows(kernel.out), frames);
       EXPECT_TRUE(destination.topLeftCorner(kernel.out, frames) == expected);
+      // A zero addend changes nothing: process_ gives the same product.
+      layer.process_(input, frames);
+      if (!generic || !kEigenFusesMultiplyAdd)
+        EXPECT_TRUE(layer.GetOutput().leftCols(frames) == product.topLeftCorner(kernel.out, frames));
       EXPECT_TRUE((destination.bottomRows(2).array() == kSentinel).all());
       EXPECT_TRUE((destination.rightCols(2).array() == kSentinel).all());
     }
