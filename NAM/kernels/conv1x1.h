@@ -58,6 +58,7 @@ struct Tile {
 /// \brief Lane l takes input J of lane l's group from a shared vector's `span` of inputs.
 template <int kOutPerGroup, int kInPerGroup, int J>
 struct GroupInput {
+  /// \brief The source lane of lane `l`.
   static constexpr int lane(const int l) { return (l / kOutPerGroup) * kInPerGroup + J; }
 };
 

@@ -18,6 +18,7 @@ constexpr bool frame_vectors_fit(const int out, const int in, const int groups) 
 /// \brief Lane l takes channel J of lane l's frame.
 template <int C, int J>
 struct FrameChannel {
+  /// \brief The source lane of lane `l`.
   static constexpr int lane(const int l) { return l - l % C + J; }
 };
 
