@@ -244,9 +244,14 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
   }
   int done = 0;
   if constexpr (frame_vectors_fit(OutCh, InCh, Groups)) {
-    if (input_stride == InCh && output_stride == OutCh && (!kAdd || addend_stride == OutCh))
-      done = conv_frame_vectors<OutCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input,
-                                             addend, output, num_frames);
+    if (input_stride == InCh && output_stride == OutCh && (!kAdd || addend_stride == OutCh)) {
+      if constexpr (InCh == OutCh)
+        done = conv_frame_vectors<OutCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input,
+                                               addend, output, num_frames);
+      else
+        done = conv_spread_frames<OutCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input,
+                                               addend, output, num_frames);
+    }
   }
   conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(
       weights, bias, taps, tap_offset, input + done * input_stride, input_stride,

@@ -1,9 +1,11 @@
-// The narrow square convolutions (1, 2 or 4 channels in and out, one group) vectorized over frames.
-// Vectorized over a frame's output channels, as grouped_conv is, they would fill 1 to 4 lanes of a vector and
-// pay a broadcast per multiply-add. Here a vector holds kLanes / C whole frames, straight from the contiguous
-// input, and input j reaches every lane of its frame through one in-register shuffle. Each output is still
-// the bias plus the products in tap order and, within a tap, input order, each added with a fused
-// multiply-add: the same roundings as grouped_conv's fused path, so the two paths can share a block.
+// The narrow convolutions vectorized over frames: square with 1, 2 or 4 channels, and one input spread to
+// 2, 4 or 8 outputs (a layer's input mixin, an array's rechannel), all with one group. Vectorized over a
+// frame's output channels, as grouped_conv is, they would fill a few lanes of a vector and pay a broadcast
+// per multiply-add. Here a vector holds kLanes / C whole frames of C outputs: for a square shape, straight
+// from the contiguous input, input j reaching every lane of its frame through one in-register shuffle; for
+// a spread, each input vector of kLanes frames is shuffled into the C output vectors of those frames. Each
+// output is still the bias plus the products in tap order and, within a tap, input order, each added with a
+// fused multiply-add: the same roundings as grouped_conv's fused path, so the two paths can share a block.
 //
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
 // after simd.h and before conv1x1.h, whose grouped_conv calls it.
@@ -14,6 +16,13 @@
 constexpr bool frame_vectors_fit(const int out, const int in, const int groups) {
   return kFusedMultiplyAdd && has_frame_vector_copy(out, in, groups) && kLanes / out >= 2;
 }
+
+/// \brief Lane l takes frame From + l / C of a vector of single-channel frames.
+template <int C, int From>
+struct SpreadFrame {
+  /// \brief The source lane of lane `l`.
+  static constexpr int lane(const int l) { return From + l / C; }
+};
 
 /// \brief Lane l takes channel J of lane l's frame.
 template <int C, int J>
@@ -82,5 +91,44 @@ NAM_ALWAYS_INLINE int conv_frame_vectors(const float* NAM_RESTRICT weights, cons
                                              output + t * C);
   for (; t + kFramesPerVector <= num_frames; t += kFramesPerVector)
     frame_vector_tile<C, kAdd, 1>(weights, bias, taps, tap_offset, input + t * C, add_at(t), output + t * C);
+  return t;
+}
+
+/// \brief `acc[v] += w ⊙ (frames of x spread over output vector v)` for v = V, V + 1, ... < C.
+template <int C, int V>
+NAM_ALWAYS_INLINE void add_spread_products(Vec<kLanes>* acc, const Vec<kLanes>& w, const Vec<kLanes>& x) {
+  if constexpr (V < C) {
+    acc[V] += w * shuffle_lanes<SpreadFrame<C, V*(kLanes / C)>, kLanes>(x);
+    add_spread_products<C, V + 1>(acc, w, x);
+  }
+}
+
+/// \brief conv_frame_vectors for one input spread to C outputs (input stride 1, output and addend stride
+/// C): kLanes frames at a time, read as one vector per tap and written as C.
+template <int C, bool kAdd>
+NAM_ALWAYS_INLINE int conv_spread_frames(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                         const int taps, const long tap_offset,
+                                         const float* NAM_RESTRICT input, const float* NAM_RESTRICT addend,
+                                         float* NAM_RESTRICT output, const int num_frames) {
+  constexpr long kTapFloats = packed_size(C, 1, 1);
+  const Vec<kLanes> bias_frames = load<kLanes>(bias + C); // the repeated copy, after C biases
+  int t = 0;
+  for (; t + kLanes <= num_frames; t += kLanes) {
+    Vec<kLanes> acc[C];
+    NAM_KERNEL_UNROLL
+    for (int v = 0; v < C; ++v)
+      acc[v] = bias_frames;
+    for (int k = 0; k < taps; ++k)
+      add_spread_products<C, 0>(acc, load<kLanes>(weights + k * kTapFloats + C),
+                                load<kLanes>(input + t + k * tap_offset));
+    NAM_KERNEL_UNROLL
+    for (int v = 0; v < C; ++v) {
+      const long at = static_cast<long>(t) * C + v * kLanes;
+      if constexpr (kAdd)
+        store(output + at, load<kLanes>(addend + at) + acc[v]);
+      else
+        store(output + at, acc[v]);
+    }
+  }
   return t;
 }

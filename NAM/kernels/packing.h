@@ -54,12 +54,20 @@ constexpr int shared_group_lanes(const int out, const int in, const int groups) 
 /// Floats of each repeated column in the frame-vector copy: the widest vector of any instruction set.
 inline constexpr int kFrameVectorFloats = 16;
 
-/// \brief True for the shapes whose kernels may run over whole vectors of frames (frame_vectors.h): square
-/// with 1, 2 or 4 channels and one group. Their packed weights (per tap) and bias carry a second copy after
-/// the usual layout, each column (and the bias) repeated to kFrameVectorFloats floats, which that path loads
-/// as ready vectors.
+/// \brief True for the shapes whose kernels may run over whole vectors of frames (frame_vectors.h), all with
+/// one group: square with 1, 2 or 4 channels, and one input spread to 2, 4 or 8 outputs. Their packed
+/// weights (per tap) carry a second copy after the usual layout, each column repeated to kFrameVectorFloats
+/// floats, which that path loads as ready vectors.
 constexpr bool has_frame_vector_copy(const int out, const int in, const int groups) {
-  return groups == 1 && out == in && (out == 1 || out == 2 || out == 4);
+  const bool square = out == in && (out == 1 || out == 2 || out == 4);
+  const bool spread = in == 1 && (out == 2 || out == 4 || out == 8);
+  return groups == 1 && (square || spread);
+}
+
+/// \brief True when a packed bias of `out` outputs carries the frame-vector copy (every shape of
+/// has_frame_vector_copy with that output count; the bias does not depend on the inputs).
+constexpr bool has_frame_vector_bias(const int out, const int groups) {
+  return groups == 1 && (out == 1 || out == 2 || out == 4 || out == 8);
 }
 
 /// \brief Floats of packed weights for a layer (or one tap) of this shape.
@@ -100,10 +108,10 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
 }
 
 /// \brief Floats of a packed bias: each group's biases padded like a packed weight column (and the
-/// frame-vector copy, for a square shape; the bias does not depend on the input count).
+/// frame-vector copy, see has_frame_vector_bias).
 constexpr long packed_bias_size(const int out, const int groups) {
   return static_cast<long>(packed_group_rows(out / groups)) * groups +
-         (has_frame_vector_copy(out, out, groups) ? kFrameVectorFloats : 0);
+         (has_frame_vector_bias(out, groups) ? kFrameVectorFloats : 0);
 }
 
 /// \brief Packs `out` biases for the kernels: each group's out/groups biases, then zeros up to
@@ -115,7 +123,7 @@ inline void pack_bias(const float* bias, const int out, const int groups, float*
   for (int g = 0; g < groups; ++g)
     for (int r = 0; r < rows; ++r)
       *(packed++) = r < out_per_group ? bias[g * out_per_group + r] : 0.0f;
-  if (has_frame_vector_copy(out, out, groups))
+  if (has_frame_vector_bias(out, groups))
     for (int lane = 0; lane < kFrameVectorFloats; ++lane)
       *(packed++) = bias[lane % out];
 }
