@@ -1,8 +1,8 @@
 // bench_conv1x1_groups: one row per registered Conv1x1 kernel (every shape of NAM/kernels/conv1x1_shapes.inc
 // on every instruction set): nanoseconds per 64-frame block through nam::Conv1x1 with the templated kernel
 // and with the generic path, the speed-up, and the worst difference from a naive double-precision GEMM.
-// Every kernel is also checked with and without bias, odd frame counts and a strided input; any mismatch
-// makes the exit status 1.
+// Every kernel is also checked with and without bias, odd frame counts, a strided and a contiguous input; any
+// mismatch makes the exit status 1.
 
 #include <algorithm>
 #include <chrono>
@@ -85,24 +85,28 @@ std::string check_kernel(const nam::kernels::Conv1x1Kernel& kernel, double& max_
     nam::Conv1x1 generic = make_layer(kernel, bias, true, weights);
     if (std::string(templated.kernel_name()) != kernel.name)
       return std::string("picked ") + templated.kernel_name();
-    // A strided input: the signal is the top rows of a taller matrix.
-    const Eigen::MatrixXf tall = nam_tools::random_matrix(kernel.in + 3, kMaxFrames, 29);
-    const auto input = tall.topRows(kernel.in);
-    const nam_tools::NaiveResult expected =
-        nam_tools::naive_grouped_conv(input, weights, kernel.out, 1, 1, kernel.groups, bias);
-    for (const int frames : {1, 2, 7, 63, kBlock, 65, kMaxFrames}) {
-      templated.process_(input, frames);
-      generic.process_(input, frames);
-      double diff = 0.0;
-      const double templated_ratio =
-          nam_tools::tolerance_ratio(templated.GetOutput().leftCols(frames), expected, 0, frames, &diff);
-      const double generic_ratio =
-          nam_tools::tolerance_ratio(generic.GetOutput().leftCols(frames), expected, 0, frames);
-      max_abs = std::max(max_abs, diff);
-      if (templated_ratio > 1.0 || generic_ratio > 1.0)
-        return "mismatch at " + std::to_string(frames) + " frames" + (bias ? " with bias" : "") +
-               " (templated " + std::to_string(templated_ratio) + ", generic " +
-               std::to_string(generic_ratio) + " x tolerance)";
+    // A strided input (the top rows of a taller matrix) and a contiguous one, which narrow shapes process
+    // as whole vectors of frames.
+    for (const int spare_rows : {3, 0}) {
+      const Eigen::MatrixXf tall = nam_tools::random_matrix(kernel.in + spare_rows, kMaxFrames, 29);
+      const auto input = tall.topRows(kernel.in);
+      const nam_tools::NaiveResult expected =
+          nam_tools::naive_grouped_conv(input, weights, kernel.out, 1, 1, kernel.groups, bias);
+      for (const int frames : {1, 2, 7, 63, kBlock, 65, kMaxFrames}) {
+        templated.process_(input, frames);
+        generic.process_(input, frames);
+        double diff = 0.0;
+        const double templated_ratio =
+            nam_tools::tolerance_ratio(templated.GetOutput().leftCols(frames), expected, 0, frames, &diff);
+        const double generic_ratio =
+            nam_tools::tolerance_ratio(generic.GetOutput().leftCols(frames), expected, 0, frames);
+        max_abs = std::max(max_abs, diff);
+        if (templated_ratio > 1.0 || generic_ratio > 1.0)
+          return "mismatch at " + std::to_string(frames) + " frames" + (bias ? " with bias" : "") +
+                 (spare_rows ? ", strided input" : ", contiguous input") + " (templated " +
+                 std::to_string(templated_ratio) + ", generic " + std::to_string(generic_ratio) +
+                 " x tolerance)";
+      }
     }
   }
   return "";
