@@ -123,10 +123,7 @@ template <bool kAdd, int From, int Count, class V>
 NAM_ALWAYS_INLINE void store_lanes(float* NAM_RESTRICT y, const float* NAM_RESTRICT addend, const V& v) {
   if constexpr (Count > 0) {
     constexpr int kPiece = power_of_two_floor(Count);
-    if constexpr (kAdd)
-      store(y + From, load<kPiece>(addend + From) + lanes<From, kPiece>(v));
-    else
-      store(y + From, lanes<From, kPiece>(v));
+    store_sum<kAdd>(y, addend, From, lanes<From, kPiece>(v));
     store_lanes<kAdd, From + kPiece, Count - kPiece>(y, addend, v);
   }
 }
@@ -138,8 +135,8 @@ NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const float* NAM_RESTR
   if constexpr (Chunk < L::kChunks) {
     constexpr int kLeft = L::kBlockOutputs - Chunk * L::kWidth;
     constexpr int kOffset = Chunk * L::kWidth;
-    store_lanes<kAdd, 0, (kLeft < L::kWidth ? kLeft : L::kWidth)>(y + kOffset, addend + (kAdd ? kOffset : 0),
-                                                                  acc[Chunk]);
+    store_lanes<kAdd, 0, (kLeft < L::kWidth ? kLeft : L::kWidth)>(
+        y + kOffset, offset_if<kAdd>(addend, kOffset), acc[Chunk]);
     store_block<L, kAdd, Chunk + 1>(y, addend, acc);
   }
 }
@@ -164,7 +161,7 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
     if constexpr (kFusedMultiplyAdd) {
       // Fused, the order of rounding is the kernel's own: start from the bias, add every tap in place.
       fill_tile<L, kFrames>(sum, bias_chunks);
-      for (int k = 0; k < (kSeveralTaps ? taps : 1); ++k)
+      for (int k = 0; k < taps; ++k)
         add_block_product<L, kFrames>(sum, block_weights + k * L::kTapFloats, block_x + k * tap_offset,
                                       input_stride);
     } else {
@@ -178,7 +175,7 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
         for (int c = 0; c < L::kChunks; ++c)
           sum.v[f][c] += bias_chunks[c];
       }
-      for (int k = 1; k < (kSeveralTaps ? taps : 1); ++k) {
+      for (int k = 1; k < taps; ++k) {
         Tile<L, kFrames> part;
         fill_tile<L, kFrames>(part, zero_chunks);
         add_block_product<L, kFrames>(part, block_weights + k * L::kTapFloats, block_x + k * tap_offset,
@@ -194,7 +191,7 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; ++f)
       store_block<L, kAdd, 0>(y + f * output_stride + b * L::kBlockOutputs,
-                              kAdd ? addend + f * addend_stride + b * L::kBlockOutputs : nullptr, sum.v[f]);
+                              offset_if<kAdd>(addend, f * addend_stride + b * L::kBlockOutputs), sum.v[f]);
   }
 }
 
@@ -207,15 +204,14 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
                                    const long output_stride, const int num_frames) {
   constexpr int kTile = Layout<OutCh, InCh, Groups>::tile_frames(kSeveralTaps);
   int t = 0;
-  const auto addend_at = [&](const int frame) { return kAdd ? addend + frame * addend_stride : nullptr; };
   for (; t + kTile <= num_frames; t += kTile)
     conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, kTile>(
-        weights, bias, taps, tap_offset, input + t * input_stride, input_stride, addend_at(t), addend_stride,
-        output + t * output_stride, output_stride);
+        weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
     conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, 1>(
-        weights, bias, taps, tap_offset, input + t * input_stride, input_stride, addend_at(t), addend_stride,
-        output + t * output_stride, output_stride);
+        weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, output + t * output_stride, output_stride);
 }
 
 /// \brief `output[:, t] = bias + sum_k W_k · input_k[:, t]` for t in [0, num_frames), where tap k reads
@@ -237,25 +233,27 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
                                     const long input_stride, const float* NAM_RESTRICT addend,
                                     const long addend_stride, float* NAM_RESTRICT output,
                                     const long output_stride, const int num_frames) {
+  // A compile-time 1 unless the kernel takes several taps, so that single-tap loops unroll away.
+  const int tap_count = kSeveralTaps ? taps : 1;
   if constexpr (single_output_fits(OutCh, InCh, Groups)) {
-    conv_single_output<InCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input, input_stride,
-                                   addend, addend_stride, output, output_stride, num_frames);
+    conv_single_output<InCh, kAdd>(weights, bias, tap_count, tap_offset, input, input_stride, addend,
+                                   addend_stride, output, output_stride, num_frames);
     return;
   }
   int done = 0;
   if constexpr (frame_vectors_fit(OutCh, InCh, Groups)) {
     if (input_stride == InCh && output_stride == OutCh && (!kAdd || addend_stride == OutCh)) {
       if constexpr (InCh == OutCh)
-        done = conv_frame_vectors<OutCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input,
-                                               addend, output, num_frames);
+        done = conv_frame_vectors<OutCh, kAdd>(weights, bias, tap_count, tap_offset, input, addend, output,
+                                               num_frames);
       else
-        done = conv_spread_frames<OutCh, kAdd>(weights, bias, kSeveralTaps ? taps : 1, tap_offset, input,
-                                               addend, output, num_frames);
+        done = conv_spread_frames<OutCh, kAdd>(weights, bias, tap_count, tap_offset, input, addend, output,
+                                               num_frames);
     }
   }
   conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(
-      weights, bias, taps, tap_offset, input + done * input_stride, input_stride,
-      kAdd ? addend + done * addend_stride : nullptr, addend_stride, output + done * output_stride,
+      weights, bias, tap_count, tap_offset, input + done * input_stride, input_stride,
+      offset_if<kAdd>(addend, done * addend_stride), addend_stride, output + done * output_stride,
       output_stride, num_frames - done);
 }
 

@@ -65,12 +65,8 @@ NAM_ALWAYS_INLINE void frame_vector_tile(const float* NAM_RESTRICT weights, cons
     add_frame_products<C, kVectors, 0>(acc, inputs, weights + k * kTapFloats + C * C);
   }
   NAM_KERNEL_UNROLL
-  for (int v = 0; v < kVectors; ++v) {
-    if constexpr (kAdd)
-      store(y + v * kLanes, load<kLanes>(addend + v * kLanes) + acc[v]);
-    else
-      store(y + v * kLanes, acc[v]);
-  }
+  for (int v = 0; v < kVectors; ++v)
+    store_sum<kAdd>(y, addend, v * kLanes, acc[v]);
 }
 
 /// \brief Runs grouped_conv's sum for C channels over the leading frames that fill whole vectors, given
@@ -84,13 +80,13 @@ NAM_ALWAYS_INLINE int conv_frame_vectors(const float* NAM_RESTRICT weights, cons
   // Half the registers accumulate and half hold the inputs of a tap.
   constexpr int kTileVectors = kAccumulators / 2;
   constexpr int kFramesPerVector = kLanes / C;
-  const auto add_at = [&](const int frame) { return kAdd ? addend + frame * C : nullptr; };
   int t = 0;
   for (; t + kTileVectors * kFramesPerVector <= num_frames; t += kTileVectors * kFramesPerVector)
-    frame_vector_tile<C, kAdd, kTileVectors>(weights, bias, taps, tap_offset, input + t * C, add_at(t),
-                                             output + t * C);
+    frame_vector_tile<C, kAdd, kTileVectors>(weights, bias, taps, tap_offset, input + t * C,
+                                             offset_if<kAdd>(addend, t * C), output + t * C);
   for (; t + kFramesPerVector <= num_frames; t += kFramesPerVector)
-    frame_vector_tile<C, kAdd, 1>(weights, bias, taps, tap_offset, input + t * C, add_at(t), output + t * C);
+    frame_vector_tile<C, kAdd, 1>(weights, bias, taps, tap_offset, input + t * C,
+                                  offset_if<kAdd>(addend, t * C), output + t * C);
   return t;
 }
 
@@ -122,13 +118,8 @@ NAM_ALWAYS_INLINE int conv_spread_frames(const float* NAM_RESTRICT weights, cons
       add_spread_products<C, 0>(acc, load<kLanes>(weights + k * kTapFloats + C),
                                 load<kLanes>(input + t + k * tap_offset));
     NAM_KERNEL_UNROLL
-    for (int v = 0; v < C; ++v) {
-      const long at = static_cast<long>(t) * C + v * kLanes;
-      if constexpr (kAdd)
-        store(output + at, load<kLanes>(addend + at) + acc[v]);
-      else
-        store(output + at, acc[v]);
-    }
+    for (int v = 0; v < C; ++v)
+      store_sum<kAdd>(output, addend, static_cast<long>(t) * C + v * kLanes, acc[v]);
   }
   return t;
 }

@@ -64,10 +64,10 @@ constexpr bool has_frame_vector_copy(const int out, const int in, const int grou
   return groups == 1 && (square || spread);
 }
 
-/// \brief True when a packed bias of `out` outputs carries the frame-vector copy (every shape of
-/// has_frame_vector_copy with that output count; the bias does not depend on the inputs).
+/// \brief True when a packed bias of `out` outputs carries the frame-vector copy: when some shape with that
+/// output count has the weights' copy (the bias does not depend on the inputs).
 constexpr bool has_frame_vector_bias(const int out, const int groups) {
-  return groups == 1 && (out == 1 || out == 2 || out == 4 || out == 8);
+  return has_frame_vector_copy(out, out, groups) || has_frame_vector_copy(out, 1, groups);
 }
 
 /// \brief Floats of packed weights for a layer (or one tap) of this shape.

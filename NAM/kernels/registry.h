@@ -33,7 +33,8 @@ using Conv1x1Fn = void (*)(const float* weights, const float* bias, const float*
 /// input_k[:, t]` for t in [0, num_frames), over `taps` taps, where tap
 /// k reads `input + k * tap_offset` (so a dilated conv passes its oldest tap's window and the dilation times
 /// the stride). Layout as Conv1x1Fn; the taps' packed weights follow each other (packed_size floats each).
-/// Sums are rounded as the generic path rounds them: each tap on its own, added to the bias, then tap by tap.
+/// Unfused (kernels::fuses_multiply_add false), sums are rounded as the generic path rounds them: each tap on
+/// its own, added to the bias, then tap by tap; fused, every product is added to the bias in turn.
 using Conv1DTapFn = void (*)(const float* weights, const float* bias, int taps, long tap_offset,
                              const float* input, long input_stride, float* output, long output_stride,
                              int num_frames);

@@ -74,6 +74,24 @@ NAM_ALWAYS_INLINE void store(float* p, const V& v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+/// \brief `p + offset` when kUsed, else null: moves a pointer (an optional addend) that is read only when
+/// kUsed, and may be null otherwise.
+template <bool kUsed>
+NAM_ALWAYS_INLINE const float* offset_if(const float* p, const long offset) {
+  return kUsed ? p + offset : nullptr;
+}
+
+/// \brief Writes `v` to consecutive floats from `p + at`, plus the floats from `addend + at` when kAdd
+/// (only then is `addend` read or offset, so it may be null otherwise; it must not overlap `p`).
+template <bool kAdd, class V>
+NAM_ALWAYS_INLINE void store_sum(float* p, const float* addend, const long at, const V& v) {
+  constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(float));
+  if constexpr (kAdd)
+    store(p + at, load<kCount>(addend + at) + v);
+  else
+    store(p + at, v);
+}
+
 /// \brief Lanes [From, From + Count) of `v` (compilers turn this copy into a register extract).
 template <int From, int Count, class V>
 NAM_ALWAYS_INLINE Vec<Count> lanes(const V& v) {

@@ -59,13 +59,13 @@ conv_single_output(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT 
                    const long output_stride, const int num_frames) {
   // Independent frames hide the latency of each frame's chain of multiply-adds.
   constexpr int kTile = 8;
-  const auto add_at = [&](const int frame) { return kAdd ? addend + frame * addend_stride : nullptr; };
   int t = 0;
   for (; t + kTile <= num_frames; t += kTile)
     single_output_tile<InCh, kAdd, kTile>(weights, bias, taps, tap_offset, input + t * input_stride,
-                                          input_stride, add_at(t), addend_stride, output + t * output_stride,
-                                          output_stride);
+                                          input_stride, offset_if<kAdd>(addend, t * addend_stride),
+                                          addend_stride, output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
     single_output_tile<InCh, kAdd, 1>(weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
-                                      add_at(t), addend_stride, output + t * output_stride, output_stride);
+                                      offset_if<kAdd>(addend, t * addend_stride), addend_stride,
+                                      output + t * output_stride, output_stride);
 }

@@ -160,8 +160,9 @@ TEST(Activations, LeakyReluEqualsItsFormulaAtEveryInstructionSet) {
         const float x = inputs[i];
         const float expected = x > 0 ? x : slope * x;
         EXPECT_EQ(values[i], expected) << "x = " << x;
-        if (!(x == 0.0f && slope < 0.0f))
+        if (!(x == 0.0f && slope < 0.0f)) {
           EXPECT_EQ(std::signbit(values[i]), std::signbit(expected)) << "x = " << x;
+        }
       }
     }
   }

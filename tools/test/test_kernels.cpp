@@ -145,8 +145,9 @@ TEST_P(Conv1x1Kernel, FusedAddendRoundsAsAddingAfterwards) {
       EXPECT_TRUE(destination.topLeftCorner(kernel.out, frames) == expected);
       // A zero addend changes nothing: process_ gives the same product.
       layer.process_(input, frames);
-      if (!generic || !kEigenFusesMultiplyAdd)
+      if (!generic || !kEigenFusesMultiplyAdd) {
         EXPECT_TRUE(layer.GetOutput().leftCols(frames) == product.topLeftCorner(kernel.out, frames));
+      }
       EXPECT_TRUE((destination.bottomRows(2).array() == kSentinel).all());
       EXPECT_TRUE((destination.rightCols(2).array() == kSentinel).all());
     }
@@ -305,10 +306,11 @@ TEST_P(Conv1DTapKernel, SumsEveryTapAndWritesOnlyItsOutput) {
                 input.outerStride(), output.data(), output.outerStride(), frames);
       EXPECT_TRUE((output.bottomRows(spare_rows).array() == kSentinel).all());
       EXPECT_TRUE((output.rightCols(2).array() == kSentinel).all());
-      if (spare_rows > 0)
+      if (spare_rows > 0) {
         strided_outputs[frames] = output.topLeftCorner(kernel.out, frames);
-      else
+      } else {
         EXPECT_TRUE(output.leftCols(frames) == strided_outputs[frames]);
+      }
       double worst = 0.0;
       for (int t = 0; t < frames; ++t)
         for (int o = 0; o < kernel.out; ++o) {
