@@ -182,7 +182,7 @@ void Activation::apply_planar(float* data, long rows, long cols, long row_stride
     apply(data + r * row_stride, cols);
 }
 
-Activation::Ptr Activation::get_activation(const std::string name) {
+Activation::Ptr Activation::get_activation(const std::string& name) {
   return SharedActivations::instance().get(name);
 }
 
@@ -226,17 +226,17 @@ void Activation::disable_fast_tanh() {
     shared.restore_displaced("Tanh");
 }
 
-void Activation::enable_lut(std::string function_name, float min, float max, std::size_t n_points) {
-  auto table =
-      std::make_shared<FastLUTActivation>(min, max, n_points, tabulated_function(function_name, "enable"));
+void Activation::enable_lut(const std::string& name, const float lower, const float upper,
+                            const std::size_t points) {
+  auto table = std::make_shared<FastLUTActivation>(lower, upper, points, tabulated_function(name, "enable"));
   SharedActivations& shared = SharedActivations::instance();
-  shared.remember_displaced(function_name);
-  shared.set(function_name, std::move(table));
+  shared.remember_displaced(name);
+  shared.set(name, std::move(table));
 }
 
-void Activation::disable_lut(std::string function_name) {
-  tabulated_function(function_name, "disable"); // rejects other names
-  SharedActivations::instance().restore_displaced(function_name);
+void Activation::disable_lut(const std::string& name) {
+  tabulated_function(name, "disable"); // rejects other names
+  SharedActivations::instance().restore_displaced(name);
 }
 
 // Concrete activations =================================================================================

@@ -147,30 +147,33 @@ public:
   /// `data + r * row_stride` (the library's internal planar layout).
   virtual void apply_planar(float* data, long rows, long cols, long row_stride);
 
-  /// \brief The shared object registered under `name` (Tanh, Hardtanh, Fasttanh, ReLU, LeakyReLU,
-  /// Sigmoid, SiLU, Hardswish, LeakyHardtanh, PReLU, Softsign), or nullptr for another name.
-  static Ptr get_activation(const std::string name);
+  // Finding an activation by what a model file says.
+
   /// \brief The activation a config describes: the registered object for parameterless types (so the
   /// switches below apply), a new object for parameterised ones.
   static Ptr get_activation(const ActivationConfig& config);
   /// \brief `get_activation(ActivationConfig::from_json(activation_config))`.
   static Ptr get_activation(const nlohmann::json& activation_config);
+  /// \brief The shared object registered under `name` (Tanh, Hardtanh, Fasttanh, ReLU, LeakyReLU,
+  /// Sigmoid, SiLU, Hardswish, LeakyHardtanh, PReLU, Softsign), or nullptr for another name.
+  static Ptr get_activation(const std::string& name);
 
-  /// \brief Makes "Tanh" resolve to the fast approximation for models built from now on, and switches LSTM
-  /// cells to the fast gate functions immediately. Process-wide and not synchronised: call it before
-  /// loading models, while no other thread loads or processes an LSTM.
-  static void enable_fast_tanh();
-  /// \brief Undoes `enable_fast_tanh()`. Same threading rules.
-  static void disable_fast_tanh();
+  // Process-wide switches of what "Tanh" (and, with tables, "Sigmoid" and "SiLU") resolve to. They are not
+  // synchronised: call them before loading models, while no other thread loads or processes a model.
+
   /// \brief Whether fast tanh is enabled (read by LSTM cells while processing).
   static bool using_fast_tanh;
-
-  /// \brief Makes `function_name` ("Tanh", "Sigmoid" or "SiLU") resolve to a linearly interpolated table of
-  /// `n_points` samples over [min, max] (clamped outside) for models built from now on. Other names throw
-  /// std::runtime_error. Same threading rules as `enable_fast_tanh()`.
-  static void enable_lut(std::string function_name, float min, float max, std::size_t n_points);
-  /// \brief Restores the activation that `enable_lut(function_name, ...)` replaced.
-  static void disable_lut(std::string function_name);
+  /// \brief Makes "Tanh" resolve to the fast approximation for models built from now on, and switches LSTM
+  /// cells to the fast gate functions immediately.
+  static void enable_fast_tanh();
+  /// \brief Undoes `enable_fast_tanh()`.
+  static void disable_fast_tanh();
+  /// \brief Makes `name` ("Tanh", "Sigmoid" or "SiLU") resolve to a linearly interpolated table of `points`
+  /// samples over [lower, upper] (clamped outside) for models built from now on. Other names throw
+  /// std::runtime_error.
+  static void enable_lut(const std::string& name, float lower, float upper, std::size_t points);
+  /// \brief Restores the activation that `enable_lut(name, ...)` replaced.
+  static void disable_lut(const std::string& name);
 };
 
 namespace detail {

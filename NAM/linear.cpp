@@ -270,8 +270,9 @@ std::unique_ptr<DSP> LinearConfig::create(std::vector<float> weights, double sam
                                   implementation);
 }
 
-std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double /*sampleRate*/) {
-  return std::make_unique<LinearConfig>(parse_config_json(config));
+std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config_object,
+                                           double /*expected_sample_rate*/) {
+  return std::make_unique<LinearConfig>(parse_config_json(config_object));
 }
 
 void register_architecture(ConfigParserRegistry& registry) {

@@ -62,25 +62,28 @@ private:
 
 namespace linear {
 
-/// \brief A parsed Linear config.
+/// \brief A parsed Linear config: the keys of its `config` object, with their defaults.
 struct LinearConfig : public ModelConfig {
+  /// \brief Builds the model from the file's flat weight list.
+  std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
+
   int receptive_field = 0; ///< `receptive_field`: number of taps
-  bool bias = false;       ///< `bias`: a bias follows the taps in the weights
   int in_channels = 1;     ///< `in_channels` (default 1)
   int out_channels = 1;    ///< `out_channels` (default 1)
+  bool bias = false;       ///< `bias`: a bias follows the taps in the weights
   LinearImplementation implementation = LinearImplementation::Auto; ///< `implementation` (default auto)
-  std::unique_ptr<DSP> create(std::vector<float> weights, double sampleRate) override;
 };
 
+/// \brief The registered "Linear" parser: parse_config_json (the sample rate plays no part in it).
+std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config_object, double expected_sample_rate);
+/// \brief Reads a Linear `config` object. Throws std::runtime_error naming the key for bad values.
+LinearConfig parse_config_json(const nlohmann::json& config_object);
+
+/// \brief "auto", "direct" or "fft".
+std::string implementation_to_string(LinearImplementation which);
 /// \brief Reads an `implementation` value (case-insensitive: auto; direct, legacy, old; fft,
 /// partitioned_fft, partitioned-fft). Throws std::runtime_error for anything else.
-LinearImplementation parse_implementation(const std::string& implementation);
-/// \brief "auto", "direct" or "fft".
-std::string implementation_to_string(const LinearImplementation implementation);
-/// \brief Reads a Linear `config` object. Throws std::runtime_error naming the key for bad values.
-LinearConfig parse_config_json(const nlohmann::json& config);
-/// \brief The registered "Linear" parser.
-std::unique_ptr<ModelConfig> create_config(const nlohmann::json& config, double sampleRate);
+LinearImplementation parse_implementation(const std::string& text);
 
 } // namespace linear
 } // namespace nam
