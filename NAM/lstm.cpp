@@ -30,9 +30,12 @@ constexpr int kFramesPerPiece = 128;
 } // namespace
 
 // Each instruction set states the most gate rows it accumulates in registers at once (see
-// gate_rows_per_chunk): AVX-512's 32 registers of 16 floats hold all 4H rows of the presets.
+// gate_rows_per_chunk): AVX-512's 32 registers of 16 floats hold all 4H rows of the presets; and whether
+// its gate sums may use fused multiply-adds (see fused_gate_sums): at baseline only when the build
+// targets FMA.
 namespace baseline {
 inline constexpr int kMostRowsPerChunk = 32;
+inline constexpr bool kFusedGateSumsAvailable = NAM_KERNELS_FUSE_MULTIPLY_ADD;
 #include "lstm_layer_kernel.inc"
 } // namespace baseline
 
@@ -40,6 +43,7 @@ inline constexpr int kMostRowsPerChunk = 32;
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
 inline constexpr int kMostRowsPerChunk = 32;
+inline constexpr bool kFusedGateSumsAvailable = true;
 #  include "lstm_layer_kernel.inc"
 } // namespace avx2
 NAM_TARGET_REGION_END
@@ -47,6 +51,7 @@ NAM_TARGET_REGION_END
 NAM_TARGET_REGION_AVX512
 namespace avx512 {
 inline constexpr int kMostRowsPerChunk = 96;
+inline constexpr bool kFusedGateSumsAvailable = true;
 #  include "lstm_layer_kernel.inc"
 } // namespace avx512
 NAM_TARGET_REGION_END
