@@ -4,12 +4,63 @@
 #include <string>
 
 #include "../builtin_architectures.h"
+#include "../compiler.h"
 #include "../config_reader.h"
 #include "../get_dsp.h"
+#include "../kernels/target_regions.h"
 #include "../resource_limits.h"
 #include "a2_fast.h"
 #include "model.h"
 #include "slimmable.h"
+
+// ------------------------------------------------------------------- head sums per instruction set
+
+namespace nam {
+namespace wavenet {
+namespace detail {
+namespace {
+NAM_ALWAYS_INLINE void add_into_loop(float* NAM_RESTRICT sum, const float* NAM_RESTRICT values,
+                                     const long count) {
+  for (long i = 0; i < count; ++i)
+    sum[i] += values[i];
+}
+} // namespace
+
+// A layer array adds every layer's head output into its head sum; as an Eigen expression in this portable
+// file that loop would run at the baseline vector width, so each region compiles its own.
+namespace baseline {
+void add_into(float* sum, const float* values, const long count) {
+  add_into_loop(sum, values, count);
+}
+} // namespace baseline
+
+#if NAM_KERNELS_X86
+NAM_TARGET_REGION_AVX2
+namespace avx2 {
+void add_into(float* sum, const float* values, const long count) {
+  add_into_loop(sum, values, count);
+}
+} // namespace avx2
+NAM_TARGET_REGION_END
+
+NAM_TARGET_REGION_AVX512
+namespace avx512 {
+void add_into(float* sum, const float* values, const long count) {
+  add_into_loop(sum, values, count);
+}
+} // namespace avx512
+NAM_TARGET_REGION_END
+#endif
+
+namespace {
+/// sum[i] += values[i] for i < count, at the selected instruction set (the arrays must not overlap).
+void add_into(float* sum, const float* values, const long count) {
+  NAM_CALL_FOR_SELECTED_ISA(add_into, sum, values, count)
+}
+} // namespace
+} // namespace detail
+} // namespace wavenet
+} // namespace nam
 
 namespace nam {
 namespace wavenet {
@@ -364,7 +415,8 @@ void LayerArray::Process(const Eigen::Ref<const Eigen::MatrixXf>& layer_inputs,
   const Eigen::MatrixXf* residual = &_rechannel.GetOutput();
   for (auto& layer : _layers) {
     layer.Process(*residual, condition, n);
-    _head_sum.leftCols(n) += layer.GetOutputHead().leftCols(n);
+    // Both hold the same rows, so their first n columns are n * rows contiguous floats.
+    add_into(_head_sum.data(), layer.GetOutputHead().data(), static_cast<long>(_head_sum.rows()) * n);
     residual = &layer.GetOutputNextLayer();
   }
   _head_rechannel.Process(_head_sum, n);
