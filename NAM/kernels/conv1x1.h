@@ -221,7 +221,8 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// column per frame); `output` likewise OutCh x num_frames with `output_stride`. The work is vectorized over
 /// output channels, because a frame's channels are the contiguous dimension (vectorizing over frames would
 /// need a transpose of every input and output), except for the narrow shapes of frame_vectors.h, whose
-/// contiguous frames fill vectors as they lie, and the single outputs of single_output.h. `weights` holds
+/// contiguous frames fill vectors as they lie, the single outputs of single_output.h, and the half-vector
+/// outputs of input_pairs.h. `weights` holds
 /// only the diagonal blocks, taps one after the other, and `bias` is padded alike, as packing.h lays them
 /// out, so that every vector the kernel loads is contiguous. Frames go in tiles that share each weight load.
 /// Unfused, products are summed in input order, tap by tap, and added to the bias and then to the earlier
@@ -238,6 +239,11 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
   if constexpr (single_output_fits(OutCh, InCh, Groups)) {
     conv_single_output<InCh, kAdd>(weights, bias, tap_count, tap_offset, input, input_stride, addend,
                                    addend_stride, output, output_stride, num_frames);
+    return;
+  }
+  if constexpr (input_pairs_fit(OutCh, InCh, Groups)) {
+    conv_input_pairs<OutCh, InCh, kAdd>(weights, bias, tap_count, tap_offset, input, input_stride, addend,
+                                        addend_stride, output, output_stride, num_frames);
     return;
   }
   int done = 0;

@@ -4,7 +4,8 @@
 /// matrix, laid out so that every vector the kernel loads is contiguous. The layout depends on the shape
 /// alone (never on the instruction set), so a layer packs once whatever kernel it picked.
 ///
-/// Two layouts:
+/// Two layouts (some shapes add a copy in a third form after them, see has_frame_vector_copy and
+/// has_input_pair_copy):
 /// - per group (the usual one): one column per input channel i holding i's weights for the outputs of its
 ///   group, padded with zeros to packed_group_rows() so that a column is a whole number of vectors;
 /// - shared vectors, for narrow groups (a power-of-two out/groups smaller than the vector): a vector of
@@ -64,6 +65,19 @@ constexpr bool has_frame_vector_copy(const int out, const int in, const int grou
   return groups == 1 && (square || spread);
 }
 
+/// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 4 or 8
+/// outputs (half a vector at AVX2 or AVX-512), an even number of inputs, and no frame-vector copy. Their
+/// packed weights (per tap) carry a second copy after the usual layout: for each pair of inputs (2p, 2p + 1)
+/// a vector of 2 * out floats whose lane 2o + h holds output o's weight for input 2p + h.
+constexpr bool has_input_pair_copy(const int out, const int in, const int groups) {
+  return groups == 1 && (out == 4 || out == 8) && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
+}
+
+/// \brief Where the input-pair copy starts within a tap's packed weights: after the usual layout.
+constexpr long input_pair_copy_offset(const int out, const int in) {
+  return static_cast<long>(packed_group_rows(out)) * in;
+}
+
 /// \brief True when a packed bias of `out` outputs carries the frame-vector copy: when some shape with that
 /// output count has the weights' copy (the bias does not depend on the inputs).
 constexpr bool has_frame_vector_bias(const int out, const int groups) {
@@ -73,7 +87,8 @@ constexpr bool has_frame_vector_bias(const int out, const int groups) {
 /// \brief Floats of packed weights for a layer (or one tap) of this shape.
 constexpr long packed_size(const int out, const int in, const int groups) {
   return static_cast<long>(packed_group_rows(out / groups)) * in +
-         (has_frame_vector_copy(out, in, groups) ? static_cast<long>(in) * kFrameVectorFloats : 0);
+         (has_frame_vector_copy(out, in, groups) ? static_cast<long>(in) * kFrameVectorFloats : 0) +
+         (has_input_pair_copy(out, in, groups) ? static_cast<long>(in) * out : 0);
 }
 
 /// \brief Packs the diagonal blocks of a grouped (out x in) weight matrix, given column-major with a column
@@ -105,6 +120,10 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
     for (int i = 0; i < in; ++i)
       for (int lane = 0; lane < kFrameVectorFloats; ++lane)
         *(packed++) = weight(lane % out, i);
+  if (has_input_pair_copy(out, in, groups))
+    for (int pair = 0; pair < in; pair += 2)
+      for (int lane = 0; lane < 2 * out; ++lane)
+        *(packed++) = weight(lane / 2, pair + lane % 2);
 }
 
 /// \brief Floats of a packed bias: each group's biases padded like a packed weight column (and the

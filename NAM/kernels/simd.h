@@ -68,6 +68,25 @@ NAM_ALWAYS_INLINE Vec<N> load(const float* p) {
   return v;
 }
 
+/// \brief The two floats at `p` repeated across N lanes (p[0], p[1], p[0], ...): one 64-bit broadcast load.
+template <int N>
+NAM_ALWAYS_INLINE Vec<N> load_repeated_pair(const float* p) {
+  static_assert(N % 2 == 0, "pairs fill whole vectors");
+  Vec<N> v;
+#if defined(__GNUC__) || defined(__clang__)
+  // Broadcast as one 64-bit integer (or-ing it into zeros is exact, so compilers keep a plain broadcast).
+  typedef unsigned long long Pairs __attribute__((vector_size(N * sizeof(float))));
+  unsigned long long pair;
+  std::memcpy(&pair, p, sizeof pair);
+  const Pairs repeated = Pairs{} | pair;
+  std::memcpy(&v, &repeated, sizeof v);
+#else
+  for (int i = 0; i < N; ++i)
+    v[i] = p[i % 2];
+#endif
+  return v;
+}
+
 /// \brief Writes all lanes of `v` to consecutive floats from `p` (no alignment needed).
 template <class V>
 NAM_ALWAYS_INLINE void store(float* p, const V& v) {
