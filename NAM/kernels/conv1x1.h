@@ -116,18 +116,6 @@ NAM_ALWAYS_INLINE void add_block_product(Tile<L, kFrames>& tile, const float* NA
   }
 }
 
-/// \brief Writes lanes [From, From + Count) of `v` to `y + From` in power-of-two pieces (a group of 6
-/// outputs is a 4-store and a 2-store), so that the padding lanes are never stored (nor, with kAdd, the
-/// addend read past its real lanes). With kAdd each piece first gets the addend's matching floats added.
-template <bool kAdd, int From, int Count, class V>
-NAM_ALWAYS_INLINE void store_lanes(float* NAM_RESTRICT y, const float* NAM_RESTRICT addend, const V& v) {
-  if constexpr (Count > 0) {
-    constexpr int kPiece = power_of_two_floor(Count);
-    store_sum<kAdd>(y, addend, From, lanes<From, kPiece>(v));
-    store_lanes<kAdd, From + kPiece, Count - kPiece>(y, addend, v);
-  }
-}
-
 /// \brief Stores chunks [Chunk, kChunks) of one frame's accumulators for a block (plus the addend).
 template <class L, bool kAdd, int Chunk>
 NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const float* NAM_RESTRICT addend,

@@ -1,5 +1,6 @@
-// The convolutions whose outputs fill half a vector (8 at AVX-512, 4 at AVX2) from an even number of inputs,
-// in one group: the 8-channel layers of A1 and A2 at AVX-512. Vectorized over its outputs, as grouped_conv
+// The convolutions whose outputs, padded to a power of two, fill half a vector (5 to 8 at AVX-512, 3 or 4 at
+// AVX2) from an even number of inputs, in one group: the 6- and 8-channel layers of A1 and A2 at AVX-512.
+// Vectorized over its outputs, as grouped_conv
 // is, such a shape fills half of every multiply-add. Here a vector holds each output twice: lane 2o + h sums
 // output o's products with the inputs of parity h, so that one multiply-add takes two inputs, which arrive
 // together as one 64-bit broadcast load (no shuffle). After the last tap the two halves of each output are
@@ -11,10 +12,10 @@
 // after simd.h and before conv1x1.h, whose grouped_conv calls it.
 
 /// \brief True when the shape (out, in, groups) runs on input pairs here: one with the packed input-pair
-/// copy (packing.h) whose outputs fill half a vector, with fused multiply-adds (unfused, the generic path's
-/// order of additions comes first).
+/// copy (packing.h) whose padded outputs fill half a vector, with fused multiply-adds (unfused, the generic
+/// path's order of additions comes first).
 constexpr bool input_pairs_fit(const int out, const int in, const int groups) {
-  return kFusedMultiplyAdd && has_input_pair_copy(out, in, groups) && 2 * out == kLanes;
+  return kFusedMultiplyAdd && has_input_pair_copy(out, in, groups) && 2 * packed_group_rows(out) == kLanes;
 }
 
 /// \brief Lane l takes lane 2 l + H: the half of every output that sums the inputs of parity H.
@@ -51,12 +52,13 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
         acc[f] += columns[p] * load_repeated_pair<kLanes>(frame_x + 2 * p);
     }
   }
-  const Vec<OutCh> bias_vector = load<OutCh>(bias);
+  constexpr int kRows = kLanes / 2; // OutCh and the padding outputs
+  const Vec<kRows> bias_vector = load<kRows>(bias);
   NAM_KERNEL_UNROLL
   for (int f = 0; f < kFrames; ++f)
-    store_sum<kAdd>(
-        y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride), 0,
-        (shuffle_lanes<ParityHalf<0>, OutCh>(acc[f]) + shuffle_lanes<ParityHalf<1>, OutCh>(acc[f])) +
+    store_lanes<kAdd, 0, OutCh>(
+        y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
+        (shuffle_lanes<ParityHalf<0>, kRows>(acc[f]) + shuffle_lanes<ParityHalf<1>, kRows>(acc[f])) +
             bias_vector);
 }
 

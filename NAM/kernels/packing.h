@@ -65,12 +65,13 @@ constexpr bool has_frame_vector_copy(const int out, const int in, const int grou
   return groups == 1 && (square || spread);
 }
 
-/// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 4 or 8
-/// outputs (half a vector at AVX2 or AVX-512), an even number of inputs, and no frame-vector copy. Their
-/// packed weights (per tap) carry a second copy after the usual layout: for each pair of inputs (2p, 2p + 1)
-/// a vector of 2 * out floats whose lane 2o + h holds output o's weight for input 2p + h.
+/// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 3 to 8
+/// outputs (padded to 4 or 8: half a vector at AVX2 or AVX-512), an even number of inputs, and no
+/// frame-vector copy. Their packed weights (per tap) carry a second copy after the usual layout: for each
+/// pair of inputs (2p, 2p + 1) a vector of 2 * packed_group_rows(out) floats whose lane 2o + h holds output
+/// o's weight for input 2p + h (zero for the padding outputs).
 constexpr bool has_input_pair_copy(const int out, const int in, const int groups) {
-  return groups == 1 && (out == 4 || out == 8) && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
+  return groups == 1 && out >= 3 && out <= 8 && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
 }
 
 /// \brief Where the input-pair copy starts within a tap's packed weights: after the usual layout.
@@ -88,7 +89,7 @@ constexpr bool has_frame_vector_bias(const int out, const int groups) {
 constexpr long packed_size(const int out, const int in, const int groups) {
   return static_cast<long>(packed_group_rows(out / groups)) * in +
          (has_frame_vector_copy(out, in, groups) ? static_cast<long>(in) * kFrameVectorFloats : 0) +
-         (has_input_pair_copy(out, in, groups) ? static_cast<long>(in) * out : 0);
+         (has_input_pair_copy(out, in, groups) ? input_pair_copy_offset(out, in) : 0);
 }
 
 /// \brief Packs the diagonal blocks of a grouped (out x in) weight matrix, given column-major with a column
@@ -122,8 +123,8 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
         *(packed++) = weight(lane % out, i);
   if (has_input_pair_copy(out, in, groups))
     for (int pair = 0; pair < in; pair += 2)
-      for (int lane = 0; lane < 2 * out; ++lane)
-        *(packed++) = weight(lane / 2, pair + lane % 2);
+      for (int lane = 0; lane < 2 * rows; ++lane)
+        *(packed++) = lane / 2 < out ? weight(lane / 2, pair + lane % 2) : 0.0f;
 }
 
 /// \brief Floats of a packed bias: each group's biases padded like a packed weight column (and the

@@ -120,6 +120,26 @@ NAM_ALWAYS_INLINE Vec<Count> lanes(const V& v) {
   return part;
 }
 
+/// \brief The largest power of two that is at most `n` (n >= 1).
+constexpr int power_of_two_floor(const int n) {
+  int p = 1;
+  while (p * 2 <= n)
+    p *= 2;
+  return p;
+}
+
+/// \brief Writes lanes [From, From + Count) of `v` to `y + From` in power-of-two pieces (a group of 6
+/// outputs is a 4-store and a 2-store), so that the padding lanes are never stored (nor, with kAdd, the
+/// addend read past its real lanes). With kAdd each piece first gets the addend's matching floats added.
+template <bool kAdd, int From, int Count, class V>
+NAM_ALWAYS_INLINE void store_lanes(float* NAM_RESTRICT y, const float* NAM_RESTRICT addend, const V& v) {
+  if constexpr (Count > 0) {
+    constexpr int kPiece = power_of_two_floor(Count);
+    store_sum<kAdd>(y, addend, From, lanes<From, kPiece>(v));
+    store_lanes<kAdd, From + kPiece, Count - kPiece>(y, addend, v);
+  }
+}
+
 /// \brief The vector of lanes `Map::lane(0), Map::lane(1), ...` of `v`: a permutation, repetition or
 /// spread of its lanes fixed at compile time (one shuffle, or a broadcast when `v` was just loaded).
 template <class Map, int... Lane, class V>
@@ -137,12 +157,4 @@ NAM_ALWAYS_INLINE Vec<sizeof...(Lane)> shuffle_lanes(const V& v, std::integer_se
 template <class Map, int N, class V>
 NAM_ALWAYS_INLINE Vec<N> shuffle_lanes(const V& v) {
   return shuffle_lanes<Map>(v, std::make_integer_sequence<int, N>());
-}
-
-/// \brief The largest power of two that is at most `n` (n >= 1).
-constexpr int power_of_two_floor(const int n) {
-  int p = 1;
-  while (p * 2 <= n)
-    p *= 2;
-  return p;
 }
