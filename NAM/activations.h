@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,9 +67,40 @@ const char* activation_type_name(ActivationType type);
 inline float relu(float x) {
   return x > 0.0f ? x : 0.0f;
 }
-/// \brief 1 / (1 + exp(-x)).
+namespace detail {
+/// \brief e^x for sigmoid, by Cephes' expf method (x = n ln 2 + r, a degree-7 polynomial in r, times 2^n
+/// built in the exponent bits): within 1 ulp of e^x from -86 to 88.72 (checked for every float there), +inf
+/// above as expf, NaN for NaN, and e^-86 below (where 1 + e^x is 1 anyway). No branches and no library call,
+/// so that loops over it vectorize at every instruction set: std::exp is a call per value, which took half
+/// the time of a gated WaveNet layer.
+inline float sigmoid_exp(const float x) {
+  // Clamped so that 2^(n - 1) below is a normal float; comparisons are false for NaN, which passes through.
+  const float clamped = x < -86.0f ? -86.0f : (x > 88.75f ? 88.75f : x);
+  // n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer, which then sits in the low mantissa bits.
+  const float shifted = clamped * 1.44269504088896341f + 12582912.0f;
+  const float n = shifted - 12582912.0f;
+  std::int32_t n_bits;
+  std::memcpy(&n_bits, &shifted, sizeof n_bits);
+  const std::int32_t half_scale_bits = (n_bits - 0x4B400000 + 126) << 23; // 2^(n - 1), n <= 128
+  float half_scale;
+  std::memcpy(&half_scale, &half_scale_bits, sizeof half_scale);
+  // r = x - n ln 2, with ln 2 in two parts so that n * (high part) is exact.
+  const float r = (clamped - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  const float value = p * half_scale * 2.0f;
+  return x > 88.7228394f ? std::numeric_limits<float>::infinity() : value;
+}
+} // namespace detail
+/// \brief 1 / (1 + exp(-x)), with exp within 1 ulp (detail::sigmoid_exp): the same values on every
+/// platform and instruction set, and loops over it vectorize.
 inline float sigmoid(float x) {
-  return 1.0f / (1.0f + std::exp(-x));
+  return 1.0f / (1.0f + detail::sigmoid_exp(-x));
 }
 /// \brief x clamped to [-1, 1].
 inline float hard_tanh(float x) {

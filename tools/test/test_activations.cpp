@@ -168,6 +168,55 @@ TEST(Activations, LeakyReluEqualsItsFormulaAtEveryInstructionSet) {
   }
 }
 
+// Sigmoid and SiLU compute exp without the library (activations::detail::sigmoid_exp), so that their loops
+// vectorize; every level's loop must stay within float precision of the formula in double precision, from
+// the saturated ends through every binade where the result changes, and give the scalar function's values.
+TEST(Activations, SigmoidAndSiluFollowTheFormulaAtEveryInstructionSet) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> inputs = {0.0f,   -0.0f,  inf,     -inf,    1e-30f, -1e-30f, 86.0f,
+                               86.5f,  -86.5f, 88.72f,  -88.72f, 88.73f, -88.73f, 89.0f,
+                               -89.0f, 103.0f, -103.0f, 1e6f,    -1e6f};
+  for (float x = -100.0f; x <= 100.0f; x += 0.0371f)
+    inputs.push_back(x);
+  for (float magnitude = 1e-8f; magnitude < 1e2f; magnitude *= 1.7f)
+    inputs.insert(inputs.end(), {magnitude, -magnitude});
+  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
+    if (!nam::kernels::isa_available(isa))
+      continue;
+    IsaCapScope cap(isa);
+    SCOPED_TRACE(nam::kernels::isa_name(isa));
+    for (const bool silu : {false, true}) {
+      std::vector<float> values = inputs;
+      Activation::get_activation(std::string(silu ? "SiLU" : "Sigmoid"))
+          ->apply(values.data(), static_cast<long>(values.size()));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const float x = inputs[i];
+        const double sigmoid = 1.0 / (1.0 + std::exp(-static_cast<double>(x)));
+        const double expected = silu ? x * sigmoid : sigmoid;
+        const float scalar = silu ? nam::activations::swish(x) : nam::activations::sigmoid(x);
+        // Relative to the result (sigmoid nears 0 like e^x), down to the smallest normal float: below it
+        // (x < -87.3) float arithmetic, the formula's included, rounds to denormals and then to 0.
+        // Infinities and NaN (SiLU of +-inf) must come out as the formula's.
+        const auto expect_near = [&](const double reference, const double relative, const char* what) {
+          if (std::isnan(reference)) {
+            EXPECT_TRUE(std::isnan(values[i])) << what << " at " << x;
+          } else if (std::isinf(reference)) {
+            EXPECT_EQ(values[i], reference) << what << " at " << x;
+          } else {
+            // SiLU multiplies the underflowed sigmoid by x.
+            const double floor =
+                std::numeric_limits<float>::min() * (silu ? std::max(1.0f, std::fabs(x)) : 1.0f);
+            EXPECT_NEAR(values[i], reference, std::max(relative * std::fabs(reference), floor))
+                << what << " at " << x;
+          }
+        };
+        expect_near(expected, 2e-6, silu ? "SiLU's formula" : "Sigmoid's formula");
+        expect_near(scalar, 2.4e-7, "the scalar function");
+      }
+    }
+  }
+}
+
 TEST(Activations, ScalarFunctionsMatchTheFormulas) {
   namespace a = nam::activations;
   for (const float x : kInputs) {
