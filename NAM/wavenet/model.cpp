@@ -18,39 +18,29 @@
 namespace nam {
 namespace wavenet {
 namespace detail {
-namespace {
-NAM_ALWAYS_INLINE void add_into_loop(float* NAM_RESTRICT sum, const float* NAM_RESTRICT values,
-                                     const long count) {
-  for (long i = 0; i < count; ++i)
-    sum[i] += values[i];
-}
-} // namespace
-
 // A layer array adds every layer's head output into its head sum; as an Eigen expression in this portable
-// file that loop would run at the baseline vector width, so each region compiles its own.
+// file that loop would run at the baseline vector width, so each instruction set's region compiles its own.
+#define NAM_DEFINE_ADD_INTO                                                                                  \
+  void add_into(float* NAM_RESTRICT sum, const float* NAM_RESTRICT values, const long count) {               \
+    for (long i = 0; i < count; ++i)                                                                         \
+      sum[i] += values[i];                                                                                   \
+  }
 namespace baseline {
-void add_into(float* sum, const float* values, const long count) {
-  add_into_loop(sum, values, count);
-}
+NAM_DEFINE_ADD_INTO
 } // namespace baseline
-
 #if NAM_KERNELS_X86
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
-void add_into(float* sum, const float* values, const long count) {
-  add_into_loop(sum, values, count);
-}
+NAM_DEFINE_ADD_INTO
 } // namespace avx2
 NAM_TARGET_REGION_END
-
 NAM_TARGET_REGION_AVX512
 namespace avx512 {
-void add_into(float* sum, const float* values, const long count) {
-  add_into_loop(sum, values, count);
-}
+NAM_DEFINE_ADD_INTO
 } // namespace avx512
 NAM_TARGET_REGION_END
 #endif
+#undef NAM_DEFINE_ADD_INTO
 
 namespace {
 /// sum[i] += values[i] for i < count, at the selected instruction set (the arrays must not overlap).
