@@ -159,6 +159,11 @@ void Conv1x1::process_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int
   apply(input, nullptr, _output, num_frames);
 }
 
+void Conv1x1::process_into_(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                            Eigen::Ref<Eigen::MatrixXf> destination, const int num_frames) const {
+  apply(input, nullptr, destination, num_frames);
+}
+
 void Conv1x1::process_plus_(const Eigen::Ref<const Eigen::MatrixXf>& input,
                             const Eigen::Ref<const Eigen::MatrixXf>& addend,
                             Eigen::Ref<Eigen::MatrixXf> destination, const int num_frames) const {

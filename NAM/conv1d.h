@@ -51,6 +51,11 @@ public:
   /// outputs into GetOutput(). Real-time safe.
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
 
+  /// \brief Where the next Process() of `num_frames` frames keeps its input: contiguous columns of
+  /// get_in_channels() floats. A producer may compute that input there; Process() of it then copies
+  /// nothing. Valid until that Process(). Real-time safe.
+  float* input_block(const int num_frames) { return _history.next_block(num_frames); }
+
   /// \brief Stateless form: output columns [j_start, j_start + ncols) from input columns [i_start, i_start +
   /// ncols), reading the taps' history from the input columns before i_start (which must exist).
   void process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start, const long ncols,

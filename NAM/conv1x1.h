@@ -44,6 +44,11 @@ public:
   /// buffer size. Real-time safe.
   void process_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
 
+  /// \brief `destination = W * input + b` over the first `num_frames` columns: process_ into memory of the
+  /// caller's (the next convolution's input, for example). Real-time safe.
+  void process_into_(const Eigen::Ref<const Eigen::MatrixXf>& input, Eigen::Ref<Eigen::MatrixXf> destination,
+                     const int num_frames) const;
+
   /// \brief `destination = W * input + b + addend` over the first `num_frames` columns, in one pass over
   /// memory (a residual or a sum fused into the product's store); rounds as process_ followed by adding
   /// `addend`. `addend` must not overlap `destination`. Real-time safe.

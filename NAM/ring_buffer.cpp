@@ -26,23 +26,41 @@ void RingBuffer::reset(const int channels, const long lookback, const int max_bl
   _storage.setZero(channels, lookback + room);
   _block_start = lookback;
   _block_frames = 0;
+  _prepared_start = -1;
 }
 
-void RingBuffer::write(const Eigen::Ref<const Eigen::MatrixXf>& block, const int num_frames) {
+long RingBuffer::prepare(const int num_frames) {
+  if (_prepared_start >= 0 && _prepared_frames == num_frames)
+    return _prepared_start;
   long start = _block_start + _block_frames;
-  const long rows = _storage.rows();
   if (start + num_frames > _storage.cols()) {
     // Rewind: the lookback of the next block moves to the front (the room keeps the two apart).
+    const long rows = _storage.rows();
     copy_floats(_storage.data(), _storage.data() + (start - _lookback) * rows, rows * _lookback);
     start = _lookback;
   }
-  // Columns are contiguous in both; a contiguous block is one copy.
+  _prepared_start = start;
+  _prepared_frames = num_frames;
+  return start;
+}
+
+float* RingBuffer::next_block(const int num_frames) {
+  return _storage.data() + prepare(num_frames) * _storage.rows();
+}
+
+void RingBuffer::write(const Eigen::Ref<const Eigen::MatrixXf>& block, const int num_frames) {
+  const long start = prepare(num_frames);
+  _prepared_start = -1;
+  const long rows = _storage.rows();
   float* destination = _storage.data() + start * rows;
-  if (block.outerStride() == rows)
-    copy_floats(destination, block.data(), rows * num_frames);
-  else
+  // Columns are contiguous in both; a contiguous block is one copy, and none when it is already in place.
+  if (block.outerStride() == rows) {
+    if (block.data() != destination)
+      copy_floats(destination, block.data(), rows * num_frames);
+  } else {
     for (int c = 0; c < num_frames; ++c)
       copy_floats(destination + c * rows, block.data() + c * block.outerStride(), rows);
+  }
   _block_start = start;
   _block_frames = num_frames;
 }

@@ -18,8 +18,13 @@ public:
   /// and zeroes the history. Allocates.
   void reset(int channels, long lookback, int max_block);
 
-  /// \brief Appends a block of `num_frames` columns (at most the `max_block` given to `reset`).
+  /// \brief Appends a block of `num_frames` columns (at most the `max_block` given to `reset`). A block that
+  /// already lies where next_block() said is not copied.
   void write(const Eigen::Ref<const Eigen::MatrixXf>& block, int num_frames);
+  /// \brief The first of the contiguous columns (`channels()` floats each) that the next write() of
+  /// `num_frames` frames fills, making room first as that write() would: a producer may compute the block
+  /// there, and its write() then copies nothing. Valid until that write().
+  float* next_block(int num_frames);
 
   /// \brief `num_frames` columns of the block written last, delayed by `delay` frames (0 <= delay <=
   /// lookback): column t is the input at frame t - delay.
@@ -42,10 +47,16 @@ public:
   long channels() const { return _storage.rows(); }
 
 private:
+  /// Where the next block of `num_frames` goes, moving the lookback to the front first when the room has
+  /// run out (once per prepared block: a second call for the same block returns the same column).
+  long prepare(int num_frames);
+
   Eigen::MatrixXf _storage;
   long _lookback = 0;
   long _block_start = 0; // column where the block written last starts
   int _block_frames = 0;
+  long _prepared_start = -1; // column of the next block once prepare() has made room for it, else -1
+  int _prepared_frames = 0;
 };
 
 } // namespace nam

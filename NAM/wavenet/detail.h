@@ -42,6 +42,18 @@ public:
   /// rows). Results: GetOutputNextLayer() (C rows) and GetOutputHead() (head width rows).
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames);
+  /// \brief Process(), with the residual output written to `output_next_layer` (C rows, first `num_frames`
+  /// columns; it must not overlap `input`) instead of GetOutputNextLayer().
+  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
+               const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
+               Eigen::Ref<Eigen::MatrixXf> output_next_layer);
+
+  /// \brief Where the next Process() of `num_frames` frames would rather find its input (C contiguous
+  /// rows per column; see Conv1D::input_block), or null when a FiLM modulates the input before the
+  /// convolution. Input computed there is not copied.
+  float* input_block(const int num_frames) {
+    return film(FilmSite::conv_input) ? nullptr : _conv.input_block(num_frames);
+  }
 
   Eigen::MatrixXf& GetOutputNextLayer() { return _output_next_layer; }
   Eigen::MatrixXf& GetOutputHead() { return _head1x1 ? _head1x1->GetOutput() : activation_output(); }

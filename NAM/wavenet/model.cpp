@@ -298,6 +298,12 @@ void Layer::set_weights_(std::vector<float>::iterator& weights) {
 
 void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
+  Process(input, condition, num_frames, _output_next_layer);
+}
+
+void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                    const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
+                    Eigen::Ref<Eigen::MatrixXf> output_next_layer) {
   const int n = num_frames;
   // A FiLM on an input writes a modulated copy; one on an output modulates it in place.
   const auto modulate_in_place = [&](const FilmSite site, Eigen::MatrixXf& signal) {
@@ -347,12 +353,12 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
     if (output_film) {
       _layer1x1->process_(activated, n);
       output_film->Process_(_layer1x1->GetOutput(), condition, n);
-      _output_next_layer.leftCols(n) = input.leftCols(n) + _layer1x1->GetOutput().leftCols(n);
+      output_next_layer.leftCols(n) = input.leftCols(n) + _layer1x1->GetOutput().leftCols(n);
     } else {
-      _layer1x1->process_plus_(activated, input, _output_next_layer, n);
+      _layer1x1->process_plus_(activated, input, output_next_layer, n);
     }
   } else {
-    _output_next_layer.leftCols(n) = input.leftCols(n);
+    output_next_layer.leftCols(n) = input.leftCols(n);
   }
 
   if (_head1x1) {
@@ -397,17 +403,37 @@ void LayerArray::Process(const Eigen::Ref<const Eigen::MatrixXf>& layer_inputs,
                          const Eigen::Ref<const Eigen::MatrixXf>& condition,
                          const Eigen::MatrixXf* head_input, const int num_frames) {
   const int n = num_frames;
-  _rechannel.process_(layer_inputs, n);
+  const long channels = _rechannel.get_out_channels();
+  // Each step writes its residual output straight into the block where the next layer's convolution keeps
+  // its input (Layer::input_block), which then copies nothing; the last layer writes its own output.
+  float* block = _layers.empty() ? nullptr : _layers.front().input_block(n);
+  if (block) {
+    Eigen::Map<Eigen::MatrixXf> destination(block, channels, n);
+    _rechannel.process_into_(layer_inputs, destination, n);
+  } else {
+    _rechannel.process_(layer_inputs, n);
+  }
   if (head_input)
     _head_sum.leftCols(n) = head_input->leftCols(n);
   else
     _head_sum.leftCols(n).setZero();
   const Eigen::MatrixXf* residual = &_rechannel.GetOutput();
-  for (auto& layer : _layers) {
-    layer.Process(*residual, condition, n);
+  for (size_t l = 0; l < _layers.size(); ++l) {
+    Layer& layer = _layers[l];
+    const Eigen::Map<const Eigen::MatrixXf> in_place(block, block ? channels : 0, block ? n : 0);
+    const Eigen::Ref<const Eigen::MatrixXf> input =
+        block ? Eigen::Ref<const Eigen::MatrixXf>(in_place) : Eigen::Ref<const Eigen::MatrixXf>(*residual);
+    float* next_block = l + 1 < _layers.size() ? _layers[l + 1].input_block(n) : nullptr;
+    if (next_block) {
+      Eigen::Map<Eigen::MatrixXf> output(next_block, channels, n);
+      layer.Process(input, condition, n, output);
+    } else {
+      layer.Process(input, condition, n);
+    }
     // Both hold the same rows, so their first n columns are n * rows contiguous floats.
     add_into(_head_sum.data(), layer.GetOutputHead().data(), static_cast<long>(_head_sum.rows()) * n);
     residual = &layer.GetOutputNextLayer();
+    block = next_block;
   }
   _head_rechannel.Process(_head_sum, n);
 }

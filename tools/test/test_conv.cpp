@@ -86,6 +86,49 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv1DMatchesNaive,
                                          ConvShape{2, 4, 15, 13, 2, false}),
                          shape_name);
 
+// A producer may compute the next input where the convolution keeps it (input_block); the outputs must be
+// those of passing the same input as a separate matrix, through the history's rewinds (a dilation whose
+// lookback is long next to the room, and block sizes that change), and a block asked for but then not used
+// (the input passed from elsewhere, or a different frame count) must change nothing.
+TEST(Conv1D, InputComputedInPlaceGivesTheSameOutputs) {
+  for (const int dilation : {1, 7, 40}) {
+    SCOPED_TRACE("dilation " + std::to_string(dilation));
+    nam::Conv1D in_place(3, 4, 3, true, dilation, 1), copied(3, 4, 3, true, dilation, 1);
+    std::vector<float> weights = nam_tools::random_values(in_place.get_num_weights(), 11);
+    auto it = weights.begin();
+    in_place.set_weights_(it);
+    it = weights.begin();
+    copied.set_weights_(it);
+    in_place.SetMaxBufferSize(64);
+    copied.SetMaxBufferSize(64);
+    const Eigen::MatrixXf x = nam_tools::random_matrix(3, 3000, 12);
+    const int blocks[] = {64, 64, 1, 63, 17, 17, 64, 5, 40};
+    long t = 0;
+    for (size_t b = 0; t + 64 <= x.cols(); ++b) {
+      const int n = blocks[b % std::size(blocks)];
+      const Eigen::MatrixXf input = x.middleCols(t, n);
+      copied.Process(input, n);
+      if (b % 5 == 3) {
+        in_place.input_block(n + 1); // asked for, then the input comes from elsewhere with another count
+        in_place.Process(input, n);
+      } else if (b % 5 == 4) {
+        in_place.input_block(n); // asked for, then the input comes from elsewhere
+        in_place.Process(input, n);
+      } else {
+        nam_test::AllocationScope scope;
+        Eigen::Map<Eigen::MatrixXf> block(in_place.input_block(n), 3, n);
+        block = input;
+        in_place.Process(block, n);
+        if (nam_test::AllocationScope::available()) {
+          ASSERT_EQ(scope.allocations(), 0);
+        }
+      }
+      ASSERT_TRUE(in_place.GetOutput().leftCols(n) == copied.GetOutput().leftCols(n)) << "frame " << t;
+      t += n;
+    }
+  }
+}
+
 TEST(Conv1D, StatelessProcessMatchesStreaming) {
   nam::Conv1D conv(4, 6, 3, true, 2, 2);
   std::vector<float> weights = nam_tools::random_values(conv.get_num_weights(), 11);
@@ -175,6 +218,12 @@ TEST_P(Conv1x1MatchesNaive, AnyFrameCountAndStridedInput) {
     if (nam_test::AllocationScope::available())
       EXPECT_EQ(scope.allocations(), 0);
     EXPECT_LT((conv.GetOutput().leftCols(n) - expected.leftCols(n)).cwiseAbs().maxCoeff(), 1e-5f) << n;
+    // process_into_ writes the same values into the caller's memory, and nothing around them.
+    Eigen::MatrixXf destination = Eigen::MatrixXf::Constant(s.out + 1, n + 1, 12345.0f);
+    conv.process_into_(tall.bottomRows(s.in), destination.topRows(s.out), n);
+    EXPECT_TRUE(destination.topLeftCorner(s.out, n) == conv.GetOutput().leftCols(n)) << n;
+    EXPECT_TRUE((destination.bottomRows(1).array() == 12345.0f).all()) << n;
+    EXPECT_TRUE((destination.rightCols(1).array() == 12345.0f).all()) << n;
   }
   const Eigen::MatrixXf copy = conv.process(x);
   EXPECT_LT((copy - expected).cwiseAbs().maxCoeff(), 1e-5f);
