@@ -89,7 +89,7 @@ constexpr bool has_frame_vector_bias(const int out, const int groups) {
 constexpr long packed_size(const int out, const int in, const int groups) {
   return static_cast<long>(packed_group_rows(out / groups)) * in +
          (has_frame_vector_copy(out, in, groups) ? static_cast<long>(in) * kFrameVectorFloats : 0) +
-         (has_input_pair_copy(out, in, groups) ? input_pair_copy_offset(out, in) : 0);
+         (has_input_pair_copy(out, in, groups) ? static_cast<long>(in / 2) * 2 * packed_group_rows(out) : 0);
 }
 
 /// \brief Packs the diagonal blocks of a grouped (out x in) weight matrix, given column-major with a column

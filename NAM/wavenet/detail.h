@@ -39,11 +39,9 @@ public:
   void set_weights_(std::vector<float>::iterator& weights);
 
   /// \brief Processes `num_frames` frames of the layer input (C rows) with the condition (condition_size
-  /// rows). Results: GetOutputNextLayer() (C rows) and GetOutputHead() (head width rows).
-  void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
-               const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames);
-  /// \brief Process(), with the residual output written to `output_next_layer` (C rows, first `num_frames`
-  /// columns; it must not overlap `input`) instead of GetOutputNextLayer().
+  /// rows). Results: the residual output in `output_next_layer` (C rows, first `num_frames` columns; the
+  /// next layer's input block or GetOutputNextLayer(), not overlapping `input`) and GetOutputHead() (head
+  /// width rows).
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                Eigen::Ref<Eigen::MatrixXf> output_next_layer);
@@ -55,6 +53,7 @@ public:
     return film(FilmSite::conv_input) ? nullptr : _conv.input_block(num_frames);
   }
 
+  /// \brief The layer's own matrix for its residual output (see Process).
   Eigen::MatrixXf& GetOutputNextLayer() { return _output_next_layer; }
   Eigen::MatrixXf& GetOutputHead() { return _head1x1 ? _head1x1->GetOutput() : activation_output(); }
 

@@ -297,11 +297,6 @@ void Layer::set_weights_(std::vector<float>::iterator& weights) {
 }
 
 void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
-                    const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames) {
-  Process(input, condition, num_frames, _output_next_layer);
-}
-
-void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                     Eigen::Ref<Eigen::MatrixXf> output_next_layer) {
   const int n = num_frames;
@@ -404,36 +399,28 @@ void LayerArray::Process(const Eigen::Ref<const Eigen::MatrixXf>& layer_inputs,
                          const Eigen::MatrixXf* head_input, const int num_frames) {
   const int n = num_frames;
   const long channels = _rechannel.get_out_channels();
-  // Each step writes its residual output straight into the block where the next layer's convolution keeps
-  // its input (Layer::input_block), which then copies nothing; the last layer writes its own output.
-  float* block = _layers.empty() ? nullptr : _layers.front().input_block(n);
-  if (block) {
-    Eigen::Map<Eigen::MatrixXf> destination(block, channels, n);
-    _rechannel.process_into_(layer_inputs, destination, n);
-  } else {
-    _rechannel.process_(layer_inputs, n);
-  }
+  // Each step writes its residual output where the next layer's convolution keeps its input
+  // (Layer::input_block), which then copies nothing, or else (after the last layer, before a conv-input FiLM)
+  // into its own output matrix; either holds `channels` contiguous floats per frame.
+  const auto residual_place = [&](const size_t consumer, Eigen::MatrixXf& own_output) {
+    float* block = consumer < _layers.size() ? _layers[consumer].input_block(n) : nullptr;
+    return block ? block : own_output.data();
+  };
+  float* residual = residual_place(0, _rechannel.GetOutput());
+  Eigen::Map<Eigen::MatrixXf> rechanneled(residual, channels, n);
+  _rechannel.process_into_(layer_inputs, rechanneled, n);
   if (head_input)
     _head_sum.leftCols(n) = head_input->leftCols(n);
   else
     _head_sum.leftCols(n).setZero();
-  const Eigen::MatrixXf* residual = &_rechannel.GetOutput();
   for (size_t l = 0; l < _layers.size(); ++l) {
     Layer& layer = _layers[l];
-    const Eigen::Map<const Eigen::MatrixXf> in_place(block, block ? channels : 0, block ? n : 0);
-    const Eigen::Ref<const Eigen::MatrixXf> input =
-        block ? Eigen::Ref<const Eigen::MatrixXf>(in_place) : Eigen::Ref<const Eigen::MatrixXf>(*residual);
-    float* next_block = l + 1 < _layers.size() ? _layers[l + 1].input_block(n) : nullptr;
-    if (next_block) {
-      Eigen::Map<Eigen::MatrixXf> output(next_block, channels, n);
-      layer.Process(input, condition, n, output);
-    } else {
-      layer.Process(input, condition, n);
-    }
+    float* next = residual_place(l + 1, layer.GetOutputNextLayer());
+    Eigen::Map<Eigen::MatrixXf> output(next, channels, n);
+    layer.Process(Eigen::Map<const Eigen::MatrixXf>(residual, channels, n), condition, n, output);
     // Both hold the same rows, so their first n columns are n * rows contiguous floats.
     add_into(_head_sum.data(), layer.GetOutputHead().data(), static_cast<long>(_head_sum.rows()) * n);
-    residual = &layer.GetOutputNextLayer();
-    block = next_block;
+    residual = next;
   }
   _head_rechannel.Process(_head_sum, n);
 }
