@@ -22,20 +22,20 @@
 namespace nam {
 namespace activations {
 
-/// \brief Every activation a `.nam` file can name (declaration order matters: a default
-/// `ActivationConfig` is `Tanh`).
+/// \brief Every activation a `.nam` file can name. The values are part of the API: a default
+/// `ActivationConfig` has the zero one, Tanh.
 enum class ActivationType {
-  Tanh,
-  Hardtanh,
-  Fasttanh,
-  ReLU,
-  LeakyReLU,
-  PReLU,
-  Sigmoid,
-  SiLU,
-  Hardswish,
-  LeakyHardtanh,
-  Softsign
+  Tanh = 0,
+  Hardtanh = 1,
+  Fasttanh = 2,
+  ReLU = 3,
+  LeakyReLU = 4,
+  PReLU = 5,
+  Sigmoid = 6,
+  SiLU = 7,
+  Hardswish = 8,
+  LeakyHardtanh = 9,
+  Softsign = 10,
 };
 
 /// \brief An activation as written in a config: its type and the parameters its type takes.

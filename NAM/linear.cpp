@@ -61,24 +61,23 @@ constexpr int kMaxReceptiveField = 1 << 24;
 constexpr int kLongestDirectFilter = 256;
 } // namespace
 
-Linear::Linear(const int in_channels, const int out_channels, const int receptive_field, const bool _bias,
-               const std::vector<float>& weights, const double expected_sample_rate,
-               const LinearImplementation implementation) :
-    DSP(in_channels, out_channels, expected_sample_rate),
-    _requested_implementation(implementation) {
-  if (receptive_field < 0)
-    throw std::runtime_error("Linear: receptive_field must not be negative, got " +
-                             std::to_string(receptive_field));
-  const size_t expected = static_cast<size_t>(receptive_field) + (_bias ? 1 : 0);
-  if (weights.size() != expected)
+Linear::Linear(const int input_channels, const int output_channels, const int taps, const bool has_bias,
+               const std::vector<float>& taps_then_bias, const double trained_rate,
+               const LinearImplementation convolution) :
+    DSP(input_channels, output_channels, trained_rate),
+    _requested_implementation(convolution) {
+  if (taps < 0)
+    throw std::runtime_error("Linear: receptive_field must not be negative, got " + std::to_string(taps));
+  const size_t expected = static_cast<size_t>(taps) + (has_bias ? 1 : 0);
+  if (taps_then_bias.size() != expected)
     throw std::runtime_error("Params vector does not match expected size based on architecture parameters: "
                              "receptive_field " +
-                             std::to_string(receptive_field) + (_bias ? " plus a bias" : " without bias") +
+                             std::to_string(taps) + (has_bias ? " plus a bias" : " without bias") +
                              " needs " + std::to_string(expected) + " weights, got " +
-                             std::to_string(weights.size()));
-  _reversed_taps.assign(weights.rbegin() + (_bias ? 1 : 0), weights.rend());
-  if (_bias)
-    this->_bias = weights.back();
+                             std::to_string(taps_then_bias.size()));
+  _reversed_taps.assign(taps_then_bias.rbegin() + (has_bias ? 1 : 0), taps_then_bias.rend());
+  if (has_bias)
+    _bias = taps_then_bias.back();
   allocate_history(kInitialBlockCapacity);
   select_implementation();
 }
@@ -115,8 +114,8 @@ void Linear::select_implementation() {
   }
 }
 
-void Linear::process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) {
-  process_in_pieces(input, output, num_frames, _block_capacity,
+void Linear::process(NAM_SAMPLE** inputs, NAM_SAMPLE** outputs, const int frames) {
+  process_in_pieces(inputs, outputs, frames, _block_capacity,
                     [this](NAM_SAMPLE** in, NAM_SAMPLE** out, int n) { process_piece(in, out, n); });
 }
 

@@ -19,24 +19,25 @@ enum class LinearImplementation {
 };
 
 /// \brief `y_c[t] = bias + sum_j h[j] * x_c[t - j]` for each channel `c < min(in, out)`; further output
-/// channels are silent. `weights` holds `h[0..receptive_field-1]` (h[0] multiplies the current sample) and
+/// channels are silent. The weights hold `h[0..receptive_field-1]` (h[0] multiplies the current sample) and
 /// then the bias if there is one.
 class Linear : public DSP {
 public:
-  /// Throws std::runtime_error if `weights` does not hold exactly `receptive_field + (bias ? 1 : 0)` values.
-  Linear(const int in_channels, const int out_channels, const int receptive_field, const bool _bias,
-         const std::vector<float>& weights, const double expected_sample_rate = -1.0,
-         const LinearImplementation implementation = LinearImplementation::Auto);
+  /// `taps_then_bias` holds the impulse response, then the bias when `has_bias`; throws std::runtime_error
+  /// unless it holds exactly `taps + (has_bias ? 1 : 0)` values.
+  Linear(int input_channels, int output_channels, int taps, bool has_bias,
+         const std::vector<float>& taps_then_bias, double trained_rate = -1.0,
+         LinearImplementation convolution = LinearImplementation::Auto);
   ~Linear() override;
 
-  void process(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_frames) override;
-
-  /// \brief The implementation asked for at construction (possibly Auto).
-  LinearImplementation GetRequestedImplementation() const { return _requested_implementation; }
-  /// \brief The implementation in use after the last Reset.
-  LinearImplementation GetActiveImplementation() const { return _active_implementation; }
   /// \brief Number of taps of the impulse response.
   int GetReceptiveField() const { return static_cast<int>(_reversed_taps.size()); }
+  /// \brief The implementation in use after the last Reset.
+  LinearImplementation GetActiveImplementation() const { return _active_implementation; }
+  /// \brief The implementation asked for at construction (possibly Auto).
+  LinearImplementation GetRequestedImplementation() const { return _requested_implementation; }
+
+  void process(NAM_SAMPLE** inputs, NAM_SAMPLE** outputs, int frames) override;
 
 protected:
   void SetMaxBufferSize(const int maxBufferSize) override;
