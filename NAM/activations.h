@@ -125,6 +125,23 @@ inline float fast_tanh(const float x) {
   const float den = 2.44506634652299f + (2.44506634652299f + xx) * std::fabs(x + 0.814642734961073f * x * ax);
   return num / den;
 }
+namespace detail {
+/// \brief fast_tanh's rational function in the form that suits fused multiply-adds: with u = |x| it is
+/// x N(u) / D(u), N(u) = a + a u + b u^2 + c u^3 and D(u) = d + d u + d e u^2 + u^3 + e u^4 (fast_tanh's
+/// denominator multiplied out, since u (1 + e u) >= 0), each by Horner's rule: 8 fused operations where
+/// fast_tanh takes 15 separate ones. Within a few ulp of fast_tanh, odd, and NaN where fast_tanh's
+/// intermediates overflow alike (|x| above about 4.5e9). For loops compiled with FMA instructions only:
+/// elsewhere std::fma is a library call.
+inline float fast_tanh_fused(const float x) {
+  constexpr float a = 2.45550750702956f, b = 0.893229853513558f, c = 0.821226666969744f;
+  constexpr float d = 2.44506634652299f, e = 0.814642734961073f;
+  constexpr float de = static_cast<float>(2.44506634652299 * 0.814642734961073);
+  const float u = std::fabs(x);
+  const float numerator = std::fma(std::fma(std::fma(c, u, b), u, a), u, a);
+  const float denominator = std::fma(std::fma(std::fma(std::fma(e, u, 1.0f), u, de), u, d), u, d);
+  return x * numerator / denominator;
+}
+} // namespace detail
 /// \brief Sigmoid through fast_tanh: 0.5 * (fast_tanh(x / 2) + 1).
 inline float fast_sigmoid(const float x) {
   return 0.5f * (fast_tanh(0.5f * x) + 1.0f);

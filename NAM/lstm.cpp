@@ -31,11 +31,11 @@ constexpr int kFramesPerPiece = 128;
 
 // Each instruction set states the most gate rows it accumulates in registers at once (see
 // gate_rows_per_chunk): AVX-512's 32 registers of 16 floats hold all 4H rows of the presets; and whether
-// its gate sums may use fused multiply-adds (see fused_gate_sums): at baseline only when the build
-// targets FMA.
+// it has fused multiply-adds for the gate sums (see fused_gate_sums) and fast tanh (fast_tanh_here): at
+// baseline only when the build targets FMA.
 namespace baseline {
 inline constexpr int kMostRowsPerChunk = 32;
-inline constexpr bool kFusedGateSumsAvailable = NAM_KERNELS_FUSE_MULTIPLY_ADD;
+inline constexpr bool kHasFusedMultiplyAdd = NAM_KERNELS_FUSE_MULTIPLY_ADD;
 #include "lstm_layer_kernel.inc"
 } // namespace baseline
 
@@ -43,7 +43,7 @@ inline constexpr bool kFusedGateSumsAvailable = NAM_KERNELS_FUSE_MULTIPLY_ADD;
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
 inline constexpr int kMostRowsPerChunk = 32;
-inline constexpr bool kFusedGateSumsAvailable = true;
+inline constexpr bool kHasFusedMultiplyAdd = true;
 #  include "lstm_layer_kernel.inc"
 } // namespace avx2
 NAM_TARGET_REGION_END
@@ -51,7 +51,7 @@ NAM_TARGET_REGION_END
 NAM_TARGET_REGION_AVX512
 namespace avx512 {
 inline constexpr int kMostRowsPerChunk = 96;
-inline constexpr bool kFusedGateSumsAvailable = true;
+inline constexpr bool kHasFusedMultiplyAdd = true;
 #  include "lstm_layer_kernel.inc"
 } // namespace avx512
 NAM_TARGET_REGION_END
