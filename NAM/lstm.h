@@ -111,7 +111,6 @@ protected:
   void SetMaxBufferSize(const int maxBufferSize) override;
 
 private:
-  void allocate_frames(int block_capacity);
   void process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, int num_frames);
 
   std::vector<LSTMCell> _layers;
@@ -120,7 +119,6 @@ private:
   std::vector<float> _head_bias;
   std::vector<float> _input_frames;     // the current piece's input, input_size values per frame
   std::vector<float> _hidden_frames[2]; // hidden states per frame, alternately written by successive layers
-  int _block_capacity = 0;
 };
 
 /// \brief A parsed LSTM config.
