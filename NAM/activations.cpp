@@ -323,14 +323,19 @@ void FastLUTActivation::apply(float* data, long size) {
 namespace nam {
 namespace activations {
 namespace {
-// `op` maps one float; parameterised activations (LeakyReLU) pass their parameters in it.
-template <class Op>
+// `op` maps one float; parameterised activations (LeakyReLU) pass their parameters in it. With kAdd, each
+// new value is also added to the value at the same place in `sum` (laid out as `data`).
+template <bool kAdd, class Op>
 NAM_ALWAYS_INLINE void map_portable(const Op op, float* NAM_RESTRICT data, const long rows, const long cols,
-                                    const long stride) {
+                                    const long stride, float* NAM_RESTRICT sum) {
   for (long c = 0; c < cols; ++c) {
     float* NAM_RESTRICT column = data + c * stride;
-    for (long r = 0; r < rows; ++r)
-      column[r] = op(column[r]);
+    for (long r = 0; r < rows; ++r) {
+      const float value = op(column[r]);
+      column[r] = value;
+      if constexpr (kAdd)
+        sum[c * stride + r] += value;
+    }
   }
 }
 
@@ -362,18 +367,18 @@ constexpr Pointwise<&detail::fast_tanh_fused> fused_form(Pointwise<&fast_tanh>) 
 #if NAM_KERNELS_X86
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
-template <class Op>
-void map(const Op op, float* data, const long rows, const long cols, const long stride) {
-  map_portable(op, data, rows, cols, stride);
+template <bool kAdd, class Op>
+void map(const Op op, float* data, const long rows, const long cols, const long stride, float* sum) {
+  map_portable<kAdd>(op, data, rows, cols, stride, sum);
 }
 } // namespace avx2
 NAM_TARGET_REGION_END
 
 NAM_TARGET_REGION_AVX512
 namespace avx512 {
-template <class Op>
-void map(const Op op, float* data, const long rows, const long cols, const long stride) {
-  map_portable(op, data, rows, cols, stride);
+template <bool kAdd, class Op>
+void map(const Op op, float* data, const long rows, const long cols, const long stride, float* sum) {
+  map_portable<kAdd>(op, data, rows, cols, stride, sum);
 }
 } // namespace avx512
 NAM_TARGET_REGION_END
@@ -381,22 +386,23 @@ NAM_TARGET_REGION_END
 
 namespace {
 /// The loop of map_portable at the selected instruction set.
-template <class Op>
-void map_at_selected_isa(const Op op, float* data, const long rows, const long cols, const long stride) {
+template <bool kAdd = false, class Op>
+void map_at_selected_isa(const Op op, float* data, const long rows, const long cols, const long stride,
+                         float* sum = nullptr) {
 #if NAM_KERNELS_X86
   switch (kernels::selected_isa()) {
   case kernels::Isa::avx512:
-    return avx512::map(fused_form(op), data, rows, cols, stride);
+    return avx512::map<kAdd>(fused_form(op), data, rows, cols, stride, sum);
   case kernels::Isa::avx2:
-    return avx2::map(fused_form(op), data, rows, cols, stride);
+    return avx2::map<kAdd>(fused_form(op), data, rows, cols, stride, sum);
   default:
     break;
   }
 #endif
   if constexpr (NAM_KERNELS_FUSE_MULTIPLY_ADD)
-    map_portable(fused_form(op), data, rows, cols, stride);
+    map_portable<kAdd>(fused_form(op), data, rows, cols, stride, sum);
   else
-    map_portable(op, data, rows, cols, stride);
+    map_portable<kAdd>(op, data, rows, cols, stride, sum);
 }
 } // namespace
 
@@ -405,18 +411,32 @@ void detail::map_columns(float* data, const long rows, const long cols, const lo
   map_at_selected_isa(Pointwise<Function>{}, data, rows, cols, stride);
 }
 
+template <float (*Function)(float)>
+void detail::map_adding(float* data, const long size, float* sum) {
+  map_at_selected_isa<true>(Pointwise<Function>{}, data, size, 1, size, sum);
+}
+
 void ActivationLeakyReLU::apply(float* data, long size) {
   map_at_selected_isa(LeakyReluOp{_negative_slope}, data, size, 1, size);
 }
 
-template void detail::map_columns<&detail::exact_tanh>(float*, long, long, long);
-template void detail::map_columns<&fast_tanh>(float*, long, long, long);
-template void detail::map_columns<&hard_tanh>(float*, long, long, long);
-template void detail::map_columns<&relu>(float*, long, long, long);
-template void detail::map_columns<&sigmoid>(float*, long, long, long);
-template void detail::map_columns<&swish>(float*, long, long, long);
-template void detail::map_columns<&hardswish>(float*, long, long, long);
-template void detail::map_columns<&softsign>(float*, long, long, long);
+bool ActivationLeakyReLU::apply_adding_to(float* data, long size, float* sum) {
+  map_at_selected_isa<true>(LeakyReluOp{_negative_slope}, data, size, 1, size, sum);
+  return true;
+}
+
+#define NAM_INSTANTIATE_ELEMENTWISE_LOOPS(function)                                                          \
+  template void detail::map_columns<function>(float*, long, long, long);                                     \
+  template void detail::map_adding<function>(float*, long, float*);
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&detail::exact_tanh)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&fast_tanh)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&hard_tanh)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&relu)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&sigmoid)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&swish)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&hardswish)
+NAM_INSTANTIATE_ELEMENTWISE_LOOPS(&softsign)
+#undef NAM_INSTANTIATE_ELEMENTWISE_LOOPS
 
 } // namespace activations
 } // namespace nam

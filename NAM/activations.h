@@ -197,6 +197,10 @@ public:
   /// \brief Applies to `rows` channels of `cols` contiguous frames each, row `r` starting at
   /// `data + r * row_stride` (the library's internal planar layout).
   virtual void apply_planar(float* data, long rows, long cols, long row_stride);
+  /// \brief Where the activation has such a loop (the elementwise ones and LeakyReLU): apply(data, size) and
+  /// add each new value to `sum` at the same index, in one pass, and return true (a WaveNet layer's head sum
+  /// costs no pass of its own then). Elsewhere returns false and changes nothing.
+  virtual bool apply_adding_to(float* /*data*/, long /*size*/, float* /*sum*/) { return false; }
 
   // Finding an activation by what a model file says.
 
@@ -233,6 +237,10 @@ namespace detail {
 /// activations.cpp for the functions of the built-in activations below.
 template <float (*Function)(float)>
 void map_columns(float* data, long rows, long cols, long stride);
+/// \brief data[i] = Function(data[i]) and sum[i] += data[i] for i < size, with the loop compiled as
+/// map_columns'; defined for the same functions.
+template <float (*Function)(float)>
+void map_adding(float* data, long size, float* sum);
 } // namespace detail
 
 /// \brief Applies one scalar function to every value; the building block of the simple activations.
@@ -244,6 +252,11 @@ public:
   using Activation::apply;
   /// \brief Replaces each of the `size` values by Function(value).
   void apply(float* data, long size) override { detail::map_columns<Function>(data, size, 1, size); }
+  /// \brief Replaces each of the `size` values by Function(value) and adds it to `sum`.
+  bool apply_adding_to(float* data, long size, float* sum) override {
+    detail::map_adding<Function>(data, size, sum);
+    return true;
+  }
   /// \brief Replaces every value of the block by Function(value), in one pass over its columns.
   void apply(Eigen::Block<Eigen::MatrixXf> block) override { map_block(block); }
   /// \brief As the other block overload.
@@ -298,6 +311,7 @@ public:
   explicit ActivationLeakyReLU(float ns) : _negative_slope(ns) {}
   using Activation::apply;
   void apply(float* data, long size) override;
+  bool apply_adding_to(float* data, long size, float* sum) override;
   /// \brief Slope applied to negative inputs.
   float negative_slope() const { return _negative_slope; }
 

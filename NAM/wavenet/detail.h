@@ -41,10 +41,10 @@ public:
   /// \brief Processes `num_frames` frames of the layer input (C rows) with the condition (condition_size
   /// rows). Results: the residual output in `output_next_layer` (C rows, first `num_frames` columns; the
   /// next layer's input block or GetOutputNextLayer(), not overlapping `input`) and GetOutputHead() (head
-  /// width rows).
+  /// width rows), which is also added to `head_sum` (head width contiguous floats per frame).
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
-               Eigen::Ref<Eigen::MatrixXf> output_next_layer);
+               Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum);
 
   /// \brief Where the next Process() of `num_frames` frames would rather find its input (C contiguous
   /// rows per column; see Conv1D::input_block), or null when a FiLM modulates the input before the

@@ -298,7 +298,7 @@ void Layer::set_weights_(std::vector<float>::iterator& weights) {
 
 void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
-                    Eigen::Ref<Eigen::MatrixXf> output_next_layer) {
+                    Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum) {
   const int n = num_frames;
   // A FiLM on an input writes a modulated copy; one on an output modulates it in place.
   const auto modulate_in_place = [&](const FilmSite site, Eigen::MatrixXf& signal) {
@@ -333,12 +333,19 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   Eigen::MatrixXf& z = this->z();
   modulate_in_place(FilmSite::activation_input, z);
 
-  if (_gating)
+  bool head_added = false;
+  if (_gating) {
     _gating->apply(z, _activation, n);
-  else if (_blending)
+  } else if (_blending) {
     _blending->apply(z, _activation, n);
-  else
-    _primary->apply(z.data(), static_cast<long>(z.rows()) * n); // the first n columns are contiguous
+  } else {
+    // Where the activated z is the head output as it stands, the activation's loop adds it to the head sum.
+    const long size = static_cast<long>(z.rows()) * n; // the first n columns are contiguous
+    const bool z_is_head_output = !_head1x1 && !film(FilmSite::activation_output);
+    head_added = z_is_head_output && _primary->apply_adding_to(z.data(), size, head_sum);
+    if (!head_added)
+      _primary->apply(z.data(), size);
+  }
   Eigen::MatrixXf& activated = activation_output();
   modulate_in_place(FilmSite::activation_output, activated);
 
@@ -359,6 +366,10 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   if (_head1x1) {
     _head1x1->process_(activated, n);
     modulate_in_place(FilmSite::head1x1_output, _head1x1->GetOutput());
+  }
+  if (!head_added) {
+    Eigen::MatrixXf& head = GetOutputHead();
+    add_into(head_sum, head.data(), static_cast<long>(head.rows()) * n);
   }
 }
 
@@ -417,9 +428,8 @@ void LayerArray::Process(const Eigen::Ref<const Eigen::MatrixXf>& layer_inputs,
     Layer& layer = _layers[l];
     float* next = residual_place(l + 1, layer.GetOutputNextLayer());
     Eigen::Map<Eigen::MatrixXf> output(next, channels, n);
-    layer.Process(Eigen::Map<const Eigen::MatrixXf>(residual, channels, n), condition, n, output);
-    // Both hold the same rows, so their first n columns are n * rows contiguous floats.
-    add_into(_head_sum.data(), layer.GetOutputHead().data(), static_cast<long>(_head_sum.rows()) * n);
+    layer.Process(Eigen::Map<const Eigen::MatrixXf>(residual, channels, n), condition, n, output,
+                  _head_sum.data());
     residual = next;
   }
   _head_rechannel.Process(_head_sum, n);

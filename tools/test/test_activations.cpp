@@ -93,7 +93,35 @@ TEST_P(SimpleActivation, ApplyDoesNotAllocate) {
   activation->apply(matrix);
   activation->apply(matrix.block(1, 2, 2, 5));
   activation->apply_planar(matrix.data(), 2, 4, 8);
+  activation->apply_adding_to(values.data(), 8, matrix.data());
   EXPECT_EQ(scope.allocations(), 0);
+}
+
+// The one-pass form a WaveNet layer uses for its head sum: where an activation has it (every one here but
+// PReLU and LeakyHardtanh, which have no such loop), the values it leaves are apply's and the sum grows by
+// exactly them, at every instruction set; where it has not, it changes nothing.
+TEST_P(SimpleActivation, ApplyAddingToLeavesApplysValuesAndAddsThem) {
+  const std::string name = GetParam().name;
+  const bool has_loop = name != "PReLU" && name != "LeakyHardtanh";
+  std::vector<float> start_sum;
+  for (size_t i = 0; i < kInputs.size(); ++i)
+    start_sum.push_back(0.25f * static_cast<float>(i) - 2.0f);
+  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
+    if (!nam::kernels::isa_available(isa))
+      continue;
+    IsaCapScope cap(isa);
+    SCOPED_TRACE(nam::kernels::isa_name(isa));
+    Activation::Ptr activation = Activation::get_activation(nlohmann::json(name));
+    const std::vector<float> expected = applied(*activation, kInputs);
+    std::vector<float> values = kInputs;
+    std::vector<float> sum = start_sum;
+    const bool added =
+        activation->apply_adding_to(values.data(), static_cast<long>(values.size()), sum.data());
+    EXPECT_EQ(added, has_loop);
+    EXPECT_EQ(values, added ? expected : kInputs);
+    for (size_t i = 0; i < sum.size(); ++i)
+      EXPECT_EQ(sum[i], added ? start_sum[i] + expected[i] : start_sum[i]) << kInputs[i];
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Activations, SimpleActivation, ::testing::ValuesIn(simple_formulas()),

@@ -345,6 +345,55 @@ TEST(WaveNet, MultichannelWithPostStackHead) {
   EXPECT_GT(std::abs(a[1800 - 1]), 0.0f); // third channel is not silent
 }
 
+// A FiLM after the activation that doubles it (zero weights, scale bias 2, no shift) must reach both the
+// layer1x1 and the head sum: the model equals the same model without the FiLM whose layer1x1 and head
+// weights are doubled, exactly (every doubling is exact). One layer array of 3 channels, two layers, a
+// Tanh activation and no head1x1, so the head sum takes the activation output.
+TEST(WaveNet, ActivationOutputFilmReachesTheLayer1x1AndTheHeadSum) {
+  constexpr int kChannels = 3, kKernel = 2, kLayers = 2;
+  nlohmann::json layer = {{"input_size", 1},       {"condition_size", 1},    {"head_size", 1},
+                          {"channels", kChannels}, {"kernel_size", kKernel}, {"dilations", {1, 2}},
+                          {"activation", "Tanh"},  {"gated", false},         {"head_bias", true}};
+  const auto model_json = [&](const bool film) {
+    nlohmann::json array = layer;
+    if (film)
+      array["activation_post_film"] = {{"active", true}, {"shift", false}};
+    std::vector<float> weights;
+    int seed = 0;
+    const auto push = [&](const int count, const float scale) {
+      for (int i = 0; i < count; ++i, ++seed)
+        weights.push_back(scale * (0.37f * static_cast<float>((seed * 7919) % 23) / 23.0f - 0.15f));
+    };
+    push(kChannels, 1.0f); // rechannel
+    for (int l = 0; l < kLayers; ++l) {
+      push(kChannels * kChannels * kKernel + kChannels, 1.0f); // conv weight and bias
+      push(kChannels, 1.0f);                                   // input mixin
+      push(kChannels * kChannels, film ? 1.0f : 2.0f);         // layer1x1 weight ...
+      push(kChannels, 1.0f);                                   // ... and bias
+      if (film) {
+        weights.insert(weights.end(), kChannels, 0.0f); // FiLM weight (condition -> scale)
+        weights.insert(weights.end(), kChannels, 2.0f); // FiLM bias: scale 2
+      }
+    }
+    push(kChannels, film ? 1.0f : 2.0f); // head rechannel weight
+    push(1, 1.0f);                       // head rechannel bias
+    weights.push_back(0.5f);             // head scale
+    return nlohmann::json{{"version", "0.5.4"},
+                          {"architecture", "WaveNet"},
+                          {"config", {{"layers", {array}}, {"head", nullptr}, {"head_scale", 0.5}}},
+                          {"weights", weights},
+                          {"sample_rate", 48000}};
+  };
+  const std::vector<float> input = test_signal(700);
+  auto with_film = nam::get_dsp(model_json(true));
+  auto doubled = nam::get_dsp(model_json(false));
+  with_film->Reset(48000, 64);
+  doubled->Reset(48000, 64);
+  const std::vector<float> expected = render_blocks(*doubled, input, {64});
+  EXPECT_EQ(render_blocks(*with_film, input, {64}), expected);
+  EXPECT_GT(nam_test::max_abs_difference(expected, std::vector<float>(expected.size(), 0.0f)), 1e-3);
+}
+
 nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
   return container["config"]["submodels"][index]["model"];
 }
