@@ -61,6 +61,29 @@ void expect_close(float actual, float expected, const std::string& what) {
   EXPECT_NEAR(actual, expected, tolerance) << what;
 }
 
+// Runs body(isa) once per instruction set this CPU has, with the kernels and activation loops capped there.
+template <class Body>
+void at_every_available_isa(const Body& body) {
+  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
+    if (!nam::kernels::isa_available(isa))
+      continue;
+    IsaCapScope cap(isa);
+    SCOPED_TRACE(nam::kernels::isa_name(isa));
+    body(isa);
+  }
+}
+
+// `specials`, then [-limit, limit] in steps of `step`, then +-smallest, +-smallest * factor, ... below
+// `largest`: the values where a function changes, through every binade.
+std::vector<float> sweep(std::vector<float> specials, const float limit, const float step,
+                         const float smallest, const float largest, const float factor) {
+  for (float x = -limit; x <= limit; x += step)
+    specials.push_back(x);
+  for (float magnitude = smallest; magnitude < largest; magnitude *= factor)
+    specials.insert(specials.end(), {magnitude, -magnitude});
+  return specials;
+}
+
 class SimpleActivation : public ::testing::TestWithParam<NamedFormula> {};
 
 TEST_P(SimpleActivation, MatchesItsFormulaByStringAndObjectForm) {
@@ -106,11 +129,7 @@ TEST_P(SimpleActivation, ApplyAddingToLeavesApplysValuesAndAddsThem) {
   std::vector<float> start_sum;
   for (size_t i = 0; i < kInputs.size(); ++i)
     start_sum.push_back(0.25f * static_cast<float>(i) - 2.0f);
-  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
-    if (!nam::kernels::isa_available(isa))
-      continue;
-    IsaCapScope cap(isa);
-    SCOPED_TRACE(nam::kernels::isa_name(isa));
+  at_every_available_isa([&](nam::kernels::Isa) {
     Activation::Ptr activation = Activation::get_activation(nlohmann::json(name));
     const std::vector<float> expected = applied(*activation, kInputs);
     std::vector<float> values = kInputs;
@@ -121,7 +140,7 @@ TEST_P(SimpleActivation, ApplyAddingToLeavesApplysValuesAndAddsThem) {
     EXPECT_EQ(values, added ? expected : kInputs);
     for (size_t i = 0; i < sum.size(); ++i)
       EXPECT_EQ(sum[i], added ? start_sum[i] + expected[i] : start_sum[i]) << kInputs[i];
-  }
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Activations, SimpleActivation, ::testing::ValuesIn(simple_formulas()),
@@ -174,12 +193,9 @@ TEST(Activations, LeakyReluEqualsItsFormulaAtEveryInstructionSet) {
   inputs.insert(inputs.end(), {-0.0f, 1e-30f, -1e-30f, inf, -inf});
   while (inputs.size() < 67) // whole vectors and a tail at every width
     inputs.push_back(inputs[inputs.size() % kInputs.size()] * 0.37f);
-  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
-    if (!nam::kernels::isa_available(isa))
-      continue;
-    IsaCapScope cap(isa);
+  at_every_available_isa([&](nam::kernels::Isa) {
     for (const float slope : {0.01f, 0.3f, -0.5f}) {
-      SCOPED_TRACE(std::string(nam::kernels::isa_name(isa)) + ", slope " + std::to_string(slope));
+      SCOPED_TRACE("slope " + std::to_string(slope));
       const auto activation =
           Activation::get_activation(nlohmann::json{{"type", "LeakyReLU"}, {"negative_slope", slope}});
       std::vector<float> values = inputs;
@@ -193,7 +209,7 @@ TEST(Activations, LeakyReluEqualsItsFormulaAtEveryInstructionSet) {
         }
       }
     }
-  }
+  });
 }
 
 // Sigmoid and SiLU compute exp without the library (activations::detail::sigmoid_exp), so that their loops
@@ -201,18 +217,11 @@ TEST(Activations, LeakyReluEqualsItsFormulaAtEveryInstructionSet) {
 // the saturated ends through every binade where the result changes, and give the scalar function's values.
 TEST(Activations, SigmoidAndSiluFollowTheFormulaAtEveryInstructionSet) {
   const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> inputs = {0.0f,   -0.0f,  inf,     -inf,    1e-30f, -1e-30f, 86.0f,
-                               86.5f,  -86.5f, 88.72f,  -88.72f, 88.73f, -88.73f, 89.0f,
-                               -89.0f, 103.0f, -103.0f, 1e6f,    -1e6f};
-  for (float x = -100.0f; x <= 100.0f; x += 0.0371f)
-    inputs.push_back(x);
-  for (float magnitude = 1e-8f; magnitude < 1e2f; magnitude *= 1.7f)
-    inputs.insert(inputs.end(), {magnitude, -magnitude});
-  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
-    if (!nam::kernels::isa_available(isa))
-      continue;
-    IsaCapScope cap(isa);
-    SCOPED_TRACE(nam::kernels::isa_name(isa));
+  const std::vector<float> inputs =
+      sweep({0.0f, -0.0f, inf, -inf, 1e-30f, -1e-30f, 86.0f, 86.5f, -86.5f, 88.72f, -88.72f, 88.73f, -88.73f,
+             89.0f, -89.0f, 103.0f, -103.0f, 1e6f, -1e6f},
+            100.0f, 0.0371f, 1e-8f, 1e2f, 1.7f);
+  at_every_available_isa([&](nam::kernels::Isa) {
     for (const bool silu : {false, true}) {
       std::vector<float> values = inputs;
       Activation::get_activation(std::string(silu ? "SiLU" : "Sigmoid"))
@@ -242,7 +251,7 @@ TEST(Activations, SigmoidAndSiluFollowTheFormulaAtEveryInstructionSet) {
         expect_near(scalar, 2.4e-7, "the scalar function");
       }
     }
-  }
+  });
 }
 
 TEST(Activations, ScalarFunctionsMatchTheFormulas) {
@@ -290,16 +299,10 @@ TEST(FastTanh, MatchesTheRationalFormula) {
 // NaN beyond where the intermediates overflow, as the spec says.
 TEST(FastTanh, EveryInstructionSetComputesItsFormOfTheFormula) {
   const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> inputs = {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(), 5e9f, -5e9f};
-  for (float x = -30.0f; x <= 30.0f; x += 0.0173f)
-    inputs.push_back(x);
-  for (float magnitude = 1e-30f; magnitude < 4e9f; magnitude *= 1.3f)
-    inputs.insert(inputs.end(), {magnitude, -magnitude});
-  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
-    if (!nam::kernels::isa_available(isa))
-      continue;
-    IsaCapScope cap(isa);
-    SCOPED_TRACE(nam::kernels::isa_name(isa));
+  const std::vector<float> inputs =
+      sweep({0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(), 5e9f, -5e9f}, 30.0f, 0.0173f,
+            1e-30f, 4e9f, 1.3f);
+  at_every_available_isa([&](const nam::kernels::Isa isa) {
     std::vector<float> values = inputs;
     Activation::get_activation(std::string("Fasttanh"))
         ->apply(values.data(), static_cast<long>(values.size()));
@@ -316,7 +319,7 @@ TEST(FastTanh, EveryInstructionSetComputesItsFormOfTheFormula) {
       const double expected = fast_tanh_formula(x);
       EXPECT_NEAR(values[i], expected, 2e-6 * std::fabs(expected)) << x;
     }
-  }
+  });
 }
 
 TEST(FastTanh, StaysWithinItsDocumentedDistanceOfTanh) {
