@@ -61,6 +61,8 @@ NAM_TARGET_REGION_END
 struct LayerKernels {
   LayerKernel exact;
   LayerKernel fast;
+  LayerPairKernel exact_pair;
+  LayerPairKernel fast_pair;
   int hidden_size; // 0: any size
   kernels::Isa isa;
   std::string name;
@@ -86,7 +88,8 @@ void add_kernels(std::vector<LayerKernels>& table, const kernels::Isa isa,
     name += sizes[i] > 0 ? std::to_string(sizes[i]) : std::string("N");
     name += "__";
     name += kernels::isa_name(isa);
-    table.push_back({Table::exact[i], Table::fast[i], sizes[i], isa, std::move(name)});
+    table.push_back({Table::exact[i], Table::fast[i], Table::exact_pair[i], Table::fast_pair[i], sizes[i],
+                     isa, std::move(name)});
   }
 }
 
@@ -187,6 +190,14 @@ void LSTMCell::process_frames_(const float* input, float* hidden_out, const int 
   kernel(view(), input, hidden_out, num_frames);
 }
 
+void LSTMCell::process_frame_pairs_(LSTMCell& lower, LSTMCell& upper, const float* input, float* lower_out,
+                                    float* upper_out, const int num_frames) {
+  // Layers of one hidden size share their kernels; both run at one instruction set.
+  const bool fast = activations::Activation::using_fast_tanh;
+  const LayerPairKernel kernel = fast ? lower._kernels->fast_pair : lower._kernels->exact_pair;
+  kernel(lower.view(), upper.view(), input, lower_out, upper_out, num_frames);
+}
+
 void LSTMCell::process_(const Eigen::Ref<const Eigen::VectorXf>& x) {
   if (x.size() != _input_size)
     throw std::runtime_error("LSTMCell::process_: expected " + std::to_string(_input_size) +
@@ -265,13 +276,20 @@ void LSTM::process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_
     for (int t = 0; t < num_frames; ++t)
       _input_frames[static_cast<size_t>(t) * inputs + c] = static_cast<float>(input[c][t]);
 
-  // Layer by layer over the whole piece: layer l only needs layer l - 1's hidden states of the same frames.
+  // Layer by layer over the whole piece (layer l only needs layer l - 1's hidden states of the same frames),
+  // two at a time where there are two, in one pass that overlaps their recurrences.
   const float* layer_input = _input_frames.data();
   float* hidden = nullptr;
-  for (size_t l = 0; l < _layers.size(); ++l) {
-    hidden = _hidden_frames[l % 2].data();
-    _layers[l].process_frames_(layer_input, hidden, num_frames);
+  size_t l = 0;
+  for (; l + 1 < _layers.size(); l += 2) {
+    float* lower_out = _hidden_frames[0].data();
+    hidden = _hidden_frames[1].data(); // may hold this pair's input: the kernel allows that
+    LSTMCell::process_frame_pairs_(_layers[l], _layers[l + 1], layer_input, lower_out, hidden, num_frames);
     layer_input = hidden;
+  }
+  if (l < _layers.size()) {
+    hidden = _hidden_frames[0].data(); // the input is _input_frames or _hidden_frames[1]
+    _layers[l].process_frames_(layer_input, hidden, num_frames);
   }
 
   for (int o = 0; o < NumOutputChannels(); ++o) {

@@ -32,6 +32,11 @@ struct LayerView {
 /// \brief Advances a layer over `num_frames` frames. `input` holds `input_size` values per frame, frame after
 /// frame; the hidden state after each frame is written to `hidden_out` (`hidden_size` values per frame).
 using LayerKernel = void (*)(const LayerView& layer, const float* input, float* hidden_out, int num_frames);
+/// \brief Advances two stacked layers of the same hidden size over the same `num_frames` frames, with the
+/// outputs of LayerKernel on `lower` and then on `upper` (whose input is `lower_out`). `upper_out` may be
+/// `input`.
+using LayerPairKernel = void (*)(const LayerView& lower, const LayerView& upper, const float* input,
+                                 float* lower_out, float* upper_out, int num_frames);
 
 struct LayerKernels; // a kernel in its exact and fast-tanh forms (lstm.cpp)
 
@@ -57,6 +62,12 @@ public:
 
   /// \brief Advances the layer over `num_frames` frames (see LayerKernel). Real-time safe.
   void process_frames_(const float* input, float* hidden_out, const int num_frames);
+
+  /// \brief Advances `lower` and then `upper`, stacked on it, over `num_frames` frames, as process_frames_
+  /// on each would, but in one pass that overlaps their recurrences (see LayerPairKernel; `upper_out` may be
+  /// `input`). Real-time safe.
+  static void process_frame_pairs_(LSTMCell& lower, LSTMCell& upper, const float* input, float* lower_out,
+                                   float* upper_out, const int num_frames);
 
   /// \brief Returns the hidden and cell states to the initial values read from the weights.
   void reset_state_();
