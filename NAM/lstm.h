@@ -63,12 +63,6 @@ public:
   /// \brief Advances the layer over `num_frames` frames (see LayerKernel). Real-time safe.
   void process_frames_(const float* input, float* hidden_out, const int num_frames);
 
-  /// \brief Advances `lower` and then `upper`, stacked on it, over `num_frames` frames, as process_frames_
-  /// on each would, but in one pass that overlaps their recurrences (see LayerPairKernel; `upper_out` may be
-  /// `input`). Real-time safe.
-  static void process_frame_pairs_(LSTMCell& lower, LSTMCell& upper, const float* input, float* lower_out,
-                                   float* upper_out, const int num_frames);
-
   /// \brief Returns the hidden and cell states to the initial values read from the weights.
   void reset_state_();
 
@@ -81,6 +75,14 @@ public:
   const char* kernel_name() const;
 
 private:
+  friend class LSTM;
+  /// \brief Advances `lower` and then `upper`, stacked on it (the same hidden size, upper's input being
+  /// lower's hidden state, as an LSTM's layers are), over `num_frames` frames, as process_frames_ on each
+  /// would, but in one pass that overlaps their recurrences (see LayerPairKernel; `upper_out` may be
+  /// `input`). Real-time safe.
+  static void process_frame_pairs_(LSTMCell& lower, LSTMCell& upper, const float* input, float* lower_out,
+                                   float* upper_out, const int num_frames);
+
   LayerView view();
 
   int _input_size;
