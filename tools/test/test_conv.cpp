@@ -1,5 +1,6 @@
 // Conv1x1 and Conv1D against straightforward loops over the weight list in the file format's order.
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -218,10 +219,18 @@ TEST_P(Conv1x1MatchesNaive, AnyFrameCountAndStridedInput) {
     if (nam_test::AllocationScope::available())
       EXPECT_EQ(scope.allocations(), 0);
     EXPECT_LT((conv.GetOutput().leftCols(n) - expected.leftCols(n)).cwiseAbs().maxCoeff(), 1e-5f) << n;
-    // process_into_ writes the same values into the caller's memory, and nothing around them.
+    // process_into_ writes the same values into the caller's memory, and nothing around them. The kernels
+    // round alike at any output stride; the generic path's Eigen products may not in a build that fuses
+    // multiply-adds (NAM_NATIVE: which rows it vectorizes depends on the destination's alignment).
     Eigen::MatrixXf destination = Eigen::MatrixXf::Constant(s.out + 1, n + 1, 12345.0f);
     conv.process_into_(tall.bottomRows(s.in), destination.topRows(s.out), n);
-    EXPECT_TRUE(destination.topLeftCorner(s.out, n) == conv.GetOutput().leftCols(n)) << n;
+    const bool any_stride_rounds_alike =
+        std::string(conv.kernel_name()) != nam::kernels::kConv1x1GenericName ||
+        !NAM_KERNELS_FUSE_MULTIPLY_ADD;
+    const float tolerance = any_stride_rounds_alike ? 0.0f : 1e-6f;
+    EXPECT_LE((destination.topLeftCorner(s.out, n) - conv.GetOutput().leftCols(n)).cwiseAbs().maxCoeff(),
+              tolerance)
+        << n;
     EXPECT_TRUE((destination.bottomRows(1).array() == 12345.0f).all()) << n;
     EXPECT_TRUE((destination.rightCols(1).array() == 12345.0f).all()) << n;
   }
