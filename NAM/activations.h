@@ -115,14 +115,25 @@ inline float leaky_hardtanh(float x, float min_val, float max_val, float min_slo
     return (x - max_val) * max_slope + max_val;
   return x;
 }
-/// \brief Rational approximation of tanh used by NAM's "fast tanh" mode. Not bounded by 1: it tends to
-/// about 1.008 for large |x|.
+namespace detail {
+/// The coefficients of fast tanh's rational function (see fast_tanh), shared by both of its forms.
+inline constexpr float kFastTanhA = 2.45550750702956f;
+inline constexpr float kFastTanhB = 0.893229853513558f;
+inline constexpr float kFastTanhC = 0.821226666969744f;
+inline constexpr float kFastTanhD = 2.44506634652299f;
+inline constexpr float kFastTanhE = 0.814642734961073f;
+/// d * e, rounded once from the decimal coefficients (fast_tanh_fused's third denominator coefficient).
+inline constexpr float kFastTanhDE = static_cast<float>(2.44506634652299 * 0.814642734961073);
+} // namespace detail
+/// \brief Rational approximation of tanh used by NAM's "fast tanh" mode, in the original's order:
+/// x (a + a|x| + (b + c|x|) x^2) / (d + (d + x^2) |x + e x |x||). Not bounded by 1: it tends to about 1.008
+/// for large |x|.
 inline float fast_tanh(const float x) {
+  using namespace detail;
   const float ax = std::fabs(x);
   const float xx = x * x;
-  const float num =
-      x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * xx);
-  const float den = 2.44506634652299f + (2.44506634652299f + xx) * std::fabs(x + 0.814642734961073f * x * ax);
+  const float num = x * (kFastTanhA + kFastTanhA * ax + (kFastTanhB + kFastTanhC * ax) * xx);
+  const float den = kFastTanhD + (kFastTanhD + xx) * std::fabs(x + kFastTanhE * x * ax);
   return num / den;
 }
 namespace detail {
@@ -133,12 +144,11 @@ namespace detail {
 /// intermediates overflow alike (|x| above about 4.5e9). For loops compiled with FMA instructions only:
 /// elsewhere std::fma is a library call.
 inline float fast_tanh_fused(const float x) {
-  constexpr float a = 2.45550750702956f, b = 0.893229853513558f, c = 0.821226666969744f;
-  constexpr float d = 2.44506634652299f, e = 0.814642734961073f;
-  constexpr float de = static_cast<float>(2.44506634652299 * 0.814642734961073);
   const float u = std::fabs(x);
-  const float numerator = std::fma(std::fma(std::fma(c, u, b), u, a), u, a);
-  const float denominator = std::fma(std::fma(std::fma(std::fma(e, u, 1.0f), u, de), u, d), u, d);
+  const float numerator =
+      std::fma(std::fma(std::fma(kFastTanhC, u, kFastTanhB), u, kFastTanhA), u, kFastTanhA);
+  const float denominator = std::fma(
+      std::fma(std::fma(std::fma(kFastTanhE, u, 1.0f), u, kFastTanhDE), u, kFastTanhD), u, kFastTanhD);
   return x * numerator / denominator;
 }
 } // namespace detail
