@@ -1,5 +1,8 @@
 #pragma once
-// A test-scoped cap on the instruction set that kernels and activation loops run at.
+// A test-scoped cap on the instruction set that kernels and activation loops run at, and a loop over the
+// instruction sets this CPU has.
+
+#include <gtest/gtest.h>
 
 #include "NAM/kernels/isa.h"
 
@@ -18,5 +21,18 @@ public:
 private:
   nam::kernels::Isa _previous;
 };
+
+/// Runs body(isa) once per instruction set this CPU has, with the kernels and activation loops capped there
+/// (a model picks its kernels when it is built, so build it inside body).
+template <class Body>
+void at_every_available_isa(const Body& body) {
+  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
+    if (!nam::kernels::isa_available(isa))
+      continue;
+    IsaCapScope cap(isa);
+    SCOPED_TRACE(nam::kernels::isa_name(isa));
+    body(isa);
+  }
+}
 
 } // namespace nam_test

@@ -61,18 +61,6 @@ void expect_close(float actual, float expected, const std::string& what) {
   EXPECT_NEAR(actual, expected, tolerance) << what;
 }
 
-// Runs body(isa) once per instruction set this CPU has, with the kernels and activation loops capped there.
-template <class Body>
-void at_every_available_isa(const Body& body) {
-  for (const nam::kernels::Isa isa : nam::kernels::kAllIsas) {
-    if (!nam::kernels::isa_available(isa))
-      continue;
-    IsaCapScope cap(isa);
-    SCOPED_TRACE(nam::kernels::isa_name(isa));
-    body(isa);
-  }
-}
-
 // `specials`, then [-limit, limit] in steps of `step`, then +-smallest, +-smallest * factor, ... below
 // `largest`: the values where a function changes, through every binade.
 std::vector<float> sweep(std::vector<float> specials, const float limit, const float step,

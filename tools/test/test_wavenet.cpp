@@ -1,8 +1,10 @@
 // WaveNet behaviour beyond the reference outputs: block-size independence, Reset, real-time safety,
 // prewarm lengths, weight-count and config errors, the A2 detector and slimmable WaveNets.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "NAM/wavenet/a2_fast.h"
 #include "NAM/wavenet/model.h"
 #include "allocation_tracking.h"
+#include "isa_cap_scope.h"
 #include "reference.h"
 
 namespace {
@@ -345,54 +348,120 @@ TEST(WaveNet, MultichannelWithPostStackHead) {
   EXPECT_GT(std::abs(a[1800 - 1]), 0.0f); // third channel is not silent
 }
 
-// A FiLM after the activation that doubles it (zero weights, scale bias 2, no shift) must reach both the
-// layer1x1 and the head sum: the model equals the same model without the FiLM whose layer1x1 and head
-// weights are doubled, exactly (every doubling is exact). One layer array of 3 channels, two layers, a
-// Tanh activation and no head1x1, so the head sum takes the activation output.
-TEST(WaveNet, ActivationOutputFilmReachesTheLayer1x1AndTheHeadSum) {
+// Where each FiLM acts: a FiLM that doubles its signal (zero weights, scale bias 2, shift bias 0) gives the
+// model without it whose weights downstream of that point are doubled. Doubling is exact in floating point,
+// so the outputs are equal bit for bit (one case excepted, see `exact`). A FiLM applied at another point,
+// or not applied, or with its scale and shift halves swapped, breaks the equality. One layer array of 3
+// channels, two layers, Tanh, no gating; with and without a head1x1, at every instruction set.
+enum class Doubled { conv_weight, conv_bias, mixin, layer1x1_weight, head1x1, head1x1_bias, head_rechannel };
+struct FilmSiteCase {
+  const char* key; // the FiLM's config key
+  int modulated;   // channels it modulates (the condition's 1 for input_mixin_pre_film, else 3)
+  bool head1x1;
+  std::vector<Doubled> doubled; // what the FiLM amounts to; nothing for one that is not applied
+  bool exact;
+};
+
+nlohmann::json film_site_model(const FilmSiteCase& c, const bool film) {
   constexpr int kChannels = 3, kKernel = 2, kLayers = 2;
-  nlohmann::json layer = {{"input_size", 1},       {"condition_size", 1},    {"head_size", 1},
-                          {"channels", kChannels}, {"kernel_size", kKernel}, {"dilations", {1, 2}},
-                          {"activation", "Tanh"},  {"gated", false},         {"head_bias", true}};
-  const auto model_json = [&](const bool film) {
-    nlohmann::json array = layer;
-    if (film)
-      array["activation_post_film"] = {{"active", true}, {"shift", false}};
-    std::vector<float> weights;
-    int seed = 0;
-    const auto push = [&](const int count, const float scale) {
-      for (int i = 0; i < count; ++i, ++seed)
-        weights.push_back(scale * (0.37f * static_cast<float>((seed * 7919) % 23) / 23.0f - 0.15f));
-    };
-    push(kChannels, 1.0f); // rechannel
-    for (int l = 0; l < kLayers; ++l) {
-      push(kChannels * kChannels * kKernel + kChannels, 1.0f); // conv weight and bias
-      push(kChannels, 1.0f);                                   // input mixin
-      push(kChannels * kChannels, film ? 1.0f : 2.0f);         // layer1x1 weight ...
-      push(kChannels, 1.0f);                                   // ... and bias
-      if (film) {
-        weights.insert(weights.end(), kChannels, 0.0f); // FiLM weight (condition -> scale)
-        weights.insert(weights.end(), kChannels, 2.0f); // FiLM bias: scale 2
-      }
-    }
-    push(kChannels, film ? 1.0f : 2.0f); // head rechannel weight
-    push(1, 1.0f);                       // head rechannel bias
-    weights.push_back(0.5f);             // head scale
-    return nlohmann::json{{"version", "0.5.4"},
-                          {"architecture", "WaveNet"},
-                          {"config", {{"layers", {array}}, {"head", nullptr}, {"head_scale", 0.5}}},
-                          {"weights", weights},
-                          {"sample_rate", 48000}};
+  nlohmann::json array = {{"input_size", 1},        {"condition_size", 1},
+                          {"head_size", 1},         {"channels", kChannels},
+                          {"kernel_size", kKernel}, {"dilations", {1, 2}},
+                          {"activation", "Tanh"},   {"gated", false},
+                          {"head_bias", true},      {"layer1x1", {{"active", true}, {"groups", 1}}}};
+  if (c.head1x1)
+    array["head1x1"] = {{"active", true}, {"out_channels", kChannels}, {"groups", 1}};
+  if (film)
+    array[c.key] = {{"active", true}, {"shift", true}};
+  std::vector<float> weights;
+  int seed = 0;
+  const auto push = [&](const int count, const std::optional<Doubled> tensor) {
+    const bool doubled = !film && tensor && std::count(c.doubled.begin(), c.doubled.end(), *tensor) > 0;
+    for (int i = 0; i < count; ++i, ++seed)
+      weights.push_back((doubled ? 2.0f : 1.0f) *
+                        (0.37f * static_cast<float>((seed * 7919) % 23) / 23.0f - 0.15f));
   };
-  const std::vector<float> input = test_signal(700);
-  auto with_film = nam::get_dsp(model_json(true));
-  auto doubled = nam::get_dsp(model_json(false));
-  with_film->Reset(48000, 64);
-  doubled->Reset(48000, 64);
-  const std::vector<float> expected = render_blocks(*doubled, input, {64});
-  EXPECT_EQ(render_blocks(*with_film, input, {64}), expected);
-  EXPECT_GT(nam_test::max_abs_difference(expected, std::vector<float>(expected.size(), 0.0f)), 1e-3);
+  push(kChannels, std::nullopt); // rechannel
+  for (int l = 0; l < kLayers; ++l) {
+    push(kChannels * kChannels * kKernel, Doubled::conv_weight);
+    push(kChannels, Doubled::conv_bias);
+    push(kChannels, Doubled::mixin);
+    push(kChannels * kChannels, Doubled::layer1x1_weight);
+    push(kChannels, std::nullopt); // layer1x1 bias
+    if (c.head1x1) {
+      push(kChannels * kChannels, Doubled::head1x1);
+      push(kChannels, Doubled::head1x1_bias);
+    }
+    if (film) {
+      weights.insert(weights.end(), 2 * c.modulated, 0.0f); // condition -> scale and shift
+      weights.insert(weights.end(), c.modulated, 2.0f);     // scale bias
+      weights.insert(weights.end(), c.modulated, 0.0f);     // shift bias
+    }
+  }
+  push(kChannels, Doubled::head_rechannel); // head rechannel weight (its input is 3 channels either way)
+  push(1, std::nullopt);                    // head rechannel bias
+  weights.push_back(0.5f);                  // head scale
+  return {{"version", "0.6.0"},
+          {"architecture", "WaveNet"},
+          {"config", {{"layers", {array}}, {"head", nullptr}, {"head_scale", 0.5}}},
+          {"weights", weights},
+          {"sample_rate", 48000}};
 }
+
+void PrintTo(const FilmSiteCase& c, std::ostream* os) {
+  *os << c.key << (c.head1x1 ? " with a head1x1" : "");
+}
+
+class FilmSite : public ::testing::TestWithParam<FilmSiteCase> {};
+
+TEST_P(FilmSite, ActsWhereItsWeightsWouldBeDoubled) {
+  const FilmSiteCase& c = GetParam();
+  const std::vector<float> input = test_signal(700);
+  const auto render = [&](const nlohmann::json& model_json) {
+    auto model = nam::get_dsp(model_json);
+    model->Reset(48000, 64);
+    return render_blocks(*model, input, {64});
+  };
+  nam_test::at_every_available_isa([&](nam::kernels::Isa) {
+    const std::vector<float> with_film = render(film_site_model(c, true));
+    const std::vector<float> expected = render(film_site_model(c, false));
+    if (c.exact) {
+      EXPECT_EQ(with_film, expected);
+    } else {
+      EXPECT_LE(nam_test::max_abs_difference(with_film, expected), 1e-6);
+    }
+    if (!c.doubled.empty()) { // the FiLM matters: its model differs from the one without it
+      const std::vector<float> without_film = render(film_site_model({c.key, 0, c.head1x1, {}, true}, false));
+      EXPECT_GT(nam_test::max_abs_difference(with_film, without_film), 1e-4);
+    }
+  });
+}
+
+std::vector<FilmSiteCase> film_site_cases() {
+  using D = Doubled;
+  std::vector<FilmSiteCase> cases;
+  for (const bool head1x1 : {false, true}) {
+    // The activation's output reaches the head through the head1x1 when there is one, else directly.
+    const D head_path = head1x1 ? D::head1x1 : D::head_rechannel;
+    cases.push_back({"conv_pre_film", 3, head1x1, {D::conv_weight}, true});
+    cases.push_back({"conv_post_film", 3, head1x1, {D::conv_weight, D::conv_bias}, true});
+    cases.push_back({"input_mixin_pre_film", 1, head1x1, {D::mixin}, true});
+    // The FiLM rounds the mixin's product before the sum that a fused kernel forms with it, so where the
+    // kernels fuse multiply-adds the two models round differently.
+    cases.push_back({"input_mixin_post_film", 3, head1x1, {D::mixin}, false});
+    cases.push_back({"activation_pre_film", 3, head1x1, {D::conv_weight, D::conv_bias, D::mixin}, true});
+    cases.push_back({"activation_post_film", 3, head1x1, {D::layer1x1_weight, head_path}, true});
+    // Applied only in blended layers (as the original): here it changes nothing.
+    cases.push_back({"layer1x1_post_film", 3, head1x1, {}, true});
+  }
+  cases.push_back({"head1x1_post_film", 3, true, {D::head1x1, D::head1x1_bias}, true});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(WaveNet, FilmSite, ::testing::ValuesIn(film_site_cases()),
+                         [](const ::testing::TestParamInfo<FilmSiteCase>& info) {
+                           return std::string(info.param.key) + (info.param.head1x1 ? "_head1x1" : "");
+                         });
 
 nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
   return container["config"]["submodels"][index]["model"];
@@ -480,8 +549,9 @@ TEST(SlimmableWaveNet, SwitchingWhileProcessingNeverAllocatesOnTheAudioThread) {
       finite = finite && std::isfinite(v);
   }
   control.join();
-  if (nam_test::AllocationScope::available())
+  if (nam_test::AllocationScope::available()) {
     EXPECT_EQ(allocations, 0);
+  }
   EXPECT_TRUE(finite);
 }
 
