@@ -150,8 +150,9 @@ TEST(Container, SwitchingBetweenBlocksKeepsProcessAllocationFree) {
     allocations += scope.allocations() + scope.deallocations();
     ASSERT_TRUE(all_finite(out[0]));
   }
-  if (AllocationScope::available())
+  if (AllocationScope::available()) {
     EXPECT_EQ(allocations, 0);
+  }
 }
 
 TEST(Container, SizeChangesFromAnotherThreadWhileAudioRuns) {
@@ -186,8 +187,9 @@ TEST(Container, SizeChangesFromAnotherThreadWhileAudioRuns) {
   EXPECT_TRUE(audio_finite);
   EXPECT_GE(audio_blocks, 100);
   EXPECT_EQ(container->GetActiveIndex(), 1u); // the last size, 0.4
-  if (AllocationScope::available())
+  if (AllocationScope::available()) {
     EXPECT_EQ(audio_allocations, 0);
+  }
 }
 
 TEST(ContainerConfig, ErrorsNameTheKey) {
@@ -258,8 +260,9 @@ TEST(Container, UpstreamExampleSwitchesBetweenItsSubmodels) {
     container->SetSlimmableSize(size);
     const AllocationScope scope;
     container->process(in.pointers(), out.pointers(), 64);
-    if (AllocationScope::available())
+    if (AllocationScope::available()) {
       EXPECT_EQ(scope.allocations(), 0) << "size " << size;
+    }
     EXPECT_TRUE(all_finite(out[0]));
   }
   container->SetSlimmableSize(0.0);

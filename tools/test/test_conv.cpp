@@ -71,8 +71,9 @@ TEST_P(Conv1DMatchesNaive, AcrossIrregularBlocks) {
     const Eigen::MatrixXf block = x.middleCols(t, n);
     nam_test::AllocationScope scope;
     conv.Process(block, n);
-    if (nam_test::AllocationScope::available())
+    if (nam_test::AllocationScope::available()) {
       ASSERT_EQ(scope.allocations(), 0);
+    }
     const float error = (conv.GetOutput().leftCols(n) - expected.middleCols(t, n)).cwiseAbs().maxCoeff();
     ASSERT_LT(error, 1e-5f) << "block starting at frame " << t;
     t += n;
@@ -216,8 +217,9 @@ TEST_P(Conv1x1MatchesNaive, AnyFrameCountAndStridedInput) {
   for (const int n : {1, 2, 63, 64, 65}) {
     nam_test::AllocationScope scope;
     conv.process_(tall.bottomRows(s.in), n);
-    if (nam_test::AllocationScope::available())
+    if (nam_test::AllocationScope::available()) {
       EXPECT_EQ(scope.allocations(), 0);
+    }
     EXPECT_LT((conv.GetOutput().leftCols(n) - expected.leftCols(n)).cwiseAbs().maxCoeff(), 1e-5f) << n;
     // process_into_ writes the same values into the caller's memory, and nothing around them. The kernels
     // round alike at any output stride; the generic path's Eigen products may not in a build that fuses

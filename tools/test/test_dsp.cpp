@@ -276,8 +276,9 @@ TEST(DspLargeBlocks, LinearHandlesBlocksLargerThanItsMaximumWithoutAllocating) {
   {
     AllocationScope scope;
     dsp->process(in.pointers(), out.pointers(), n);
-    if (AllocationScope::available())
+    if (AllocationScope::available()) {
       EXPECT_EQ(scope.allocations(), 0);
+    }
   }
   EXPECT_EQ(dsp->GetMaxBufferSize(), 16);
   const std::vector<double> expected = naive_fir(x, taps, 0.01);

@@ -78,9 +78,10 @@ TEST(ExampleModels, CommittedFilesAreExactlyWhatTheGeneratorWrites) {
                                  << ": run `make_models example_models`";
   }
   for (const auto& entry : std::filesystem::directory_iterator(kExampleDir))
-    if (entry.path().extension() == ".nam")
+    if (entry.path().extension() == ".nam") {
       EXPECT_TRUE(generated.count(entry.path().filename().string()))
           << entry.path() << " is not made by make_models";
+    }
 }
 
 TEST(ExampleModels, GenerationIsRepeatable) {

@@ -45,8 +45,9 @@ TEST_P(PartitionedConvolutionMatchesDirect, AtIrregularBlockSizes) {
     const int n = static_cast<int>(std::min<size_t>(blocks[b % std::size(blocks)], x.size() - t));
     nam_test::AllocationScope scope;
     convolution.process(1, x.data() + t, y.data() + t, n, 0.25f);
-    if (nam_test::AllocationScope::available())
+    if (nam_test::AllocationScope::available()) {
       ASSERT_EQ(scope.allocations(), 0);
+    }
     t += n;
   }
   double worst = 0;

@@ -104,8 +104,9 @@ TEST_P(Realtime, OversizedBlocksMatchPreparedBlocksWithoutAllocating) {
   {
     nam_test::AllocationScope scope;
     process(0, kFrames); // 16 times the prepared size
-    if (nam_test::AllocationScope::available())
+    if (nam_test::AllocationScope::available()) {
       EXPECT_EQ(scope.allocations(), 0);
+    }
   }
   EXPECT_LT(nam_test::max_abs_difference(std::vector<float>(out[0].begin(), out[0].end()),
                                          std::vector<float>(expected.begin(), expected.end())),
@@ -144,7 +145,7 @@ TEST_P(Realtime, DenormalInputGivesFiniteOutput) {
 TEST_P(Realtime, ProcessRestoresTheCallersFloatingPointMode) {
   const unsigned before = _mm_getcsr();
   ASSERT_EQ(before & 0x8040u, 0u) << "the test expects flush-to-zero to be off";
-  fill_input([](int t) { return 0.1; });
+  fill_input([](int) { return 0.1; });
   render_after_reset();
   EXPECT_EQ(_mm_getcsr(), before);
 }
