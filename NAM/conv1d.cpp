@@ -3,6 +3,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <utility>
+
+#include "activations.h"
 #include "conv1d.h"
 #include "conv1x1.h"
 
@@ -264,6 +267,11 @@ void Conv1D::Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int n
   _history.write(input, num_frames);
   convolve([&](const long delay) { return _history.window(delay, num_frames); },
            _output.leftCols(num_frames));
+}
+
+const float* Conv1D::consume_input(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames) {
+  _history.write(input, num_frames);
+  return _history.window(static_cast<long>(_kernel_size - 1) * _dilation, num_frames).data();
 }
 
 void Conv1D::process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start,

@@ -56,6 +56,12 @@ public:
   /// nothing. Valid until that Process(). Real-time safe.
   float* input_block(const int num_frames) { return _history.next_block(num_frames); }
 
+  /// \brief Consumes the next `num_frames` input columns as Process() does, without computing the outputs,
+  /// for a caller that convolves them itself: returns the oldest tap's window of the block (the input
+  /// `(kernel_size - 1) * dilation` frames ago, get_in_channels() floats per frame); tap k's window starts
+  /// k * dilation frames later. Valid until the next call that consumes input. Real-time safe.
+  const float* consume_input(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
+
   /// \brief Stateless form: output columns [j_start, j_start + ncols) from input columns [i_start, i_start +
   /// ncols), reading the taps' history from the input columns before i_start (which must exist).
   void process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start, const long ncols,
@@ -75,6 +81,10 @@ public:
   int get_groups() const { return _num_groups; }
   /// \brief True when the layer adds a bias.
   bool has_bias() const { return _bias.size() > 0; }
+  /// \brief The dense (out x in) weights of tap `k` (0 is the oldest), zero off the group blocks.
+  const Eigen::MatrixXf& get_tap_weight(const int k) const { return _weight[k]; }
+  /// \brief The bias; empty without one.
+  const Eigen::VectorXf& get_bias() const { return _bias; }
   /// \brief Name of the kernel this layer runs (e.g. "conv1d_tap_o8i8g4__avx2"), or "conv1d_tap__generic".
   const char* kernel_name() const { return kernels::conv1d_tap_kernel_name(_tap_kernel); }
 

@@ -64,6 +64,10 @@ public:
   int get_groups() const { return _num_groups; }
   /// \brief True when the layer adds a bias.
   bool has_bias() const { return _do_bias; }
+  /// \brief The dense (out x in) weights, zero off the group blocks.
+  const Eigen::MatrixXf& get_weight() const { return _weight; }
+  /// \brief The bias; empty without one.
+  const Eigen::VectorXf& get_bias() const { return _bias; }
   /// \brief Number of values `set_weights_` consumes.
   long get_num_weights() const;
 

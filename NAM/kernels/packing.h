@@ -127,6 +127,32 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
         *(packed++) = lane / 2 < out ? weight(lane / 2, pair + lane % 2) : 0.0f;
 }
 
+/// \brief Where a narrow WaveNet layer's one-pass kernel (narrow_layer.h) finds its weights: vectors of
+/// kFrameVectorFloats floats, lane l holding channel l % channels of a column (repeat_channels), in this
+/// order: for each tap k and input channel j, the dilated convolution's weights for input j at tap k; its
+/// bias; the input mixin's weights (one condition channel); for each input j, the layer1x1's weights for
+/// input j; its bias.
+struct NarrowLayerLayout {
+  int channels;
+  int taps;
+  constexpr long tap_column(const int k, const int j) const {
+    return (static_cast<long>(k) * channels + j) * kFrameVectorFloats;
+  }
+  constexpr long conv_bias() const { return tap_column(taps, 0); }
+  constexpr long mixin() const { return conv_bias() + kFrameVectorFloats; }
+  constexpr long layer1x1_column(const int j) const { return mixin() + (1L + j) * kFrameVectorFloats; }
+  constexpr long layer1x1_bias() const { return layer1x1_column(channels); }
+  /// Floats in all.
+  constexpr long size() const { return layer1x1_bias() + kFrameVectorFloats; }
+};
+
+/// \brief Writes `value(c)` to the kFrameVectorFloats floats at `vector`, lane l taking channel l % channels.
+template <class ChannelValue>
+void repeat_channels(float* vector, const int channels, const ChannelValue& value) {
+  for (int lane = 0; lane < kFrameVectorFloats; ++lane)
+    vector[lane] = value(lane % channels);
+}
+
 /// \brief Floats of a packed bias: each group's biases padded like a packed weight column (and the
 /// frame-vector copy, see has_frame_vector_bias).
 constexpr long packed_bias_size(const int out, const int groups) {

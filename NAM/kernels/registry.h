@@ -39,6 +39,16 @@ using Conv1DTapFn = void (*)(const float* weights, const float* bias, int taps, 
                              const float* input, long input_stride, float* output, long output_stride,
                              int num_frames);
 
+/// \brief A narrow WaveNet layer in one pass (narrow_layer.h): a dilated convolution of `taps` taps over
+/// C channels with bias (tap k reads `oldest_tap + k * tap_offset`, C floats per frame; the last tap is the
+/// layer input), plus an input mixin from one condition channel (`condition`, one float per frame), fast
+/// tanh, the result added to `head_sum`, then a C x C layer1x1 with bias plus the layer input into `output`
+/// (C floats per frame; it may not overlap the taps). `weights` in NarrowLayerLayout. `num_frames` is a
+/// multiple of the kernel's NarrowLayerKernel::frames. The same values as the separate kernels. Real-time
+/// safe.
+using NarrowLayerFn = void (*)(const float* weights, int taps, long tap_offset, const float* oldest_tap,
+                               const float* condition, float* head_sum, float* output, int num_frames);
+
 /// \brief One registered kernel: its name (e.g. "conv1x1_o16i8g2__avx2"), its shape and instruction set.
 template <class Fn>
 struct KernelInfo {
@@ -54,10 +64,21 @@ using Conv1x1Kernel = KernelInfo<Conv1x1Fn>;
 /// \brief A registered Conv1D tap kernel (one line of conv1d_tap_shapes.inc on one instruction set).
 using Conv1DTapKernel = KernelInfo<Conv1DTapFn>;
 
+/// \brief A registered narrow-layer kernel.
+struct NarrowLayerKernel {
+  const char* name; ///< `narrow_layer_c<channels>__<isa>`
+  int channels;     ///< C
+  int frames;       ///< the block sizes it takes are multiples of this
+  Isa isa;          ///< instruction set it is compiled for
+  NarrowLayerFn fn; ///< the kernel
+};
+
 /// \brief Names of the generic paths, as reported for layers that run no templated kernel.
 inline constexpr const char* kConv1x1GenericName = "conv1x1__generic";
 /// \brief Name reported for Conv1D layers on the generic path.
 inline constexpr const char* kConv1DTapGenericName = "conv1d_tap__generic";
+/// \brief Name reported for a plain narrow layer that runs its convolutions separately.
+inline constexpr const char* kNarrowLayerSeparateName = "narrow_layer__separate";
 
 /// \brief Every compiled-in Conv1x1 kernel: all shapes for baseline, then for avx2, then avx512 (where
 /// compiled). Includes kernels this CPU cannot run; check isa_available() before calling one.
@@ -71,6 +92,13 @@ Conv1x1Fn pick_conv1x1_kernel(int out, int in, int groups);
 /// \brief The kernel a Conv1D whose taps have this shape runs (all taps in one call), or nullptr (as
 /// pick_conv1x1_kernel).
 Conv1DTapFn pick_conv1d_tap_kernel(int out, int in, int groups);
+
+/// \brief Every compiled-in narrow-layer kernel (avx2, then avx512, where compiled).
+std::span<const NarrowLayerKernel> narrow_layer_kernels();
+/// \brief The narrow-layer kernel for `channels` on the best instruction set at or below the cap, or nullptr
+/// (none for that width there, or the generic path forced; see set_force_generic). Reports the pick to the
+/// pick listener, if one is set.
+const NarrowLayerKernel* pick_narrow_layer_kernel(int channels);
 
 /// \brief Name of a picked kernel; the generic name for nullptr.
 const char* conv1x1_kernel_name(Conv1x1Fn kernel);
@@ -86,7 +114,7 @@ bool force_generic();
 
 /// \brief What a pick chose, for tools that list each layer's kernel (`loadmodel --kernels`).
 struct PickReport {
-  const char* layer;       ///< "conv1x1" or "conv1d_tap"
+  const char* layer;       ///< "conv1x1", "conv1d_tap" or "narrow_layer" (a WaveNet layer in one kernel)
   int out;                 ///< output channels
   int in;                  ///< input channels
   int groups;              ///< channel groups

@@ -60,6 +60,29 @@ NAM_ALWAYS_INLINE Vec<N> zeros() {
   return v;
 }
 
+/// \brief |v| in every lane (the sign bit cleared, as std::fabs does).
+template <int N>
+NAM_ALWAYS_INLINE Vec<N> abs_lanes(const Vec<N>& v) {
+#if defined(__GNUC__) || defined(__clang__)
+  typedef unsigned int Bits __attribute__((vector_size(N * sizeof(float))));
+  Bits bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits &= 0x7fffffffu;
+  Vec<N> result;
+  std::memcpy(&result, &bits, sizeof result);
+  return result;
+#else
+  Vec<N> result;
+  for (int i = 0; i < N; ++i) {
+    unsigned int bits;
+    std::memcpy(&bits, &v[i], sizeof bits);
+    bits &= 0x7fffffffu;
+    std::memcpy(&result[i], &bits, sizeof bits);
+  }
+  return result;
+#endif
+}
+
 /// \brief N consecutive floats from `p` (no alignment needed).
 template <int N>
 NAM_ALWAYS_INLINE Vec<N> load(const float* p) {

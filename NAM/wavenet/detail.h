@@ -40,8 +40,9 @@ public:
 
   /// \brief Processes `num_frames` frames of the layer input (C rows) with the condition (condition_size
   /// rows). Results: the residual output in `output_next_layer` (C rows, first `num_frames` columns; the
-  /// next layer's input block or GetOutputNextLayer(), not overlapping `input`) and GetOutputHead() (head
-  /// width rows), which is also added to `head_sum` (head width contiguous floats per frame).
+  /// next layer's input block or GetOutputNextLayer(), not overlapping `input`) and the head output (head
+  /// width rows), added to `head_sum` (head width contiguous floats per frame) and kept in GetOutputHead(),
+  /// except where the layer ran as one kernel (kernels/narrow_layer.h), which writes only `head_sum`.
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum);
@@ -73,6 +74,8 @@ private:
     return slot ? &*slot : nullptr;
   }
   Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? z() : _activation; }
+  /// Fills _narrow_layer_weights from the layer's weights.
+  void pack_narrow_layer();
 
   GatingMode _gating_mode;
   Conv1D _conv;
@@ -85,6 +88,10 @@ private:
   std::array<std::optional<FiLM>, kFilmSiteCount> _films; // indexed by FilmSite; empty where inactive
   Eigen::MatrixXf _activation;                            // gated/blended activation (bottleneck rows)
   Eigen::MatrixXf _output_next_layer;
+  /// The one-pass kernel for this layer (a narrow plain layer with fast tanh; see the constructor), or null;
+  /// its weights in kernels::NarrowLayerLayout.
+  const kernels::NarrowLayerKernel* _narrow_layer = nullptr;
+  AlignedVector<float> _narrow_layer_weights;
 };
 
 /// \brief A rechannel, a stack of layers sharing one condition, and the head rechannel that turns the sum of

@@ -233,6 +233,16 @@ Layer::Layer(const LayerParams& p) :
     if (settings.active)
       _films[i].emplace(p.condition_size, p.film_width(film_site(i)), settings.shift, settings.groups);
   }
+  // A layer that is nothing but convolution, mixin, fast tanh and layer1x1 may run as one kernel, where one
+  // serves its width at this instruction set (kernels/narrow_layer.h).
+  bool plain = p.gating_mode == GatingMode::NONE && p.layer1x1_params.active &&
+               p.layer1x1_params.groups == 1 && !p.head1x1_params.active && p.bottleneck == p.channels &&
+               p.groups_input == 1 && p.condition_size == 1 && p.groups_input_mixin == 1 &&
+               dynamic_cast<const activations::ActivationFastTanh*>(_primary.get()) != nullptr;
+  for (const auto& film : _films)
+    plain = plain && !film;
+  if (plain)
+    _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels);
 }
 
 void Layer::check(const LayerParams& p) {
@@ -294,12 +304,40 @@ void Layer::set_weights_(std::vector<float>::iterator& weights) {
   read_if_present(_head1x1, weights);
   for (auto& film : _films) // in FilmSite order, which is the file's order
     read_if_present(film, weights);
+  if (_narrow_layer)
+    pack_narrow_layer();
+}
+
+void Layer::pack_narrow_layer() {
+  const int channels = static_cast<int>(_conv.get_out_channels());
+  const kernels::NarrowLayerLayout layout{channels, static_cast<int>(_conv.get_kernel_size())};
+  _narrow_layer_weights.assign(layout.size(), 0.0f);
+  float* packed = _narrow_layer_weights.data();
+  const auto repeat = [&](const long at, const auto& value) {
+    kernels::repeat_channels(packed + at, channels, value);
+  };
+  for (int k = 0; k < layout.taps; ++k)
+    for (int j = 0; j < channels; ++j)
+      repeat(layout.tap_column(k, j), [&](const int o) { return _conv.get_tap_weight(k)(o, j); });
+  repeat(layout.conv_bias(), [&](const int o) { return _conv.has_bias() ? _conv.get_bias()(o) : 0.0f; });
+  repeat(layout.mixin(), [&](const int o) { return _input_mixin.get_weight()(o, 0); });
+  for (int j = 0; j < channels; ++j)
+    repeat(layout.layer1x1_column(j), [&](const int o) { return _layer1x1->get_weight()(o, j); });
+  repeat(layout.layer1x1_bias(), [&](const int o) { return _layer1x1->get_bias()(o); });
 }
 
 void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                     Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum) {
   const int n = num_frames;
+  if (_narrow_layer && n % _narrow_layer->frames == 0 && condition.outerStride() == 1 &&
+      output_next_layer.outerStride() == output_next_layer.rows()) {
+    const float* oldest_tap = _conv.consume_input(input, n);
+    _narrow_layer->fn(_narrow_layer_weights.data(), static_cast<int>(_conv.get_kernel_size()),
+                      static_cast<long>(_conv.get_dilation()) * _conv.get_in_channels(), oldest_tap,
+                      condition.data(), head_sum, output_next_layer.data(), n);
+    return;
+  }
   // A FiLM on an input writes a modulated copy; one on an output modulates it in place.
   const auto modulate_in_place = [&](const FilmSite site, Eigen::MatrixXf& signal) {
     if (FiLM* f = film(site))

@@ -18,6 +18,9 @@
 #include "NAM/wavenet/model.h"
 #include "allocation_tracking.h"
 #include "isa_cap_scope.h"
+#include "kernel_reference.h"
+#include "model_builders.h"
+#include "model_generator.h"
 #include "reference.h"
 
 namespace {
@@ -462,6 +465,49 @@ INSTANTIATE_TEST_SUITE_P(WaveNet, FilmSite, ::testing::ValuesIn(film_site_cases(
                          [](const ::testing::TestParamInfo<FilmSiteCase>& info) {
                            return std::string(info.param.key) + (info.param.head1x1 ? "_head1x1" : "");
                          });
+
+// A plain narrow layer (2 or 4 channels and fast tanh, without FiLMs, gating or a head1x1) runs as one
+// kernel (kernels/narrow_layer.h) in blocks whose size is a multiple of the kernel's frames, and as separate
+// kernels in the others; both must give the same bits, whichever way the blocks alternate. Arrays of 4 and
+// 2 channels with kernel sizes 3 and 2, at every instruction set; the picks show where the one kernel runs.
+TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
+  const nam_test::FastTanhScope fast(true);
+  const auto array = [](const int input, const int channels, const int kernel,
+                        const std::vector<int>& dilations, const int head, const bool head_bias) {
+    return nlohmann::json{{"input_size", input},  {"condition_size", 1},   {"head_size", head},
+                          {"channels", channels}, {"kernel_size", kernel}, {"dilations", dilations},
+                          {"activation", "Tanh"}, {"gated", false},        {"head_bias", head_bias}};
+  };
+  const nlohmann::json config = {
+      {"layers", {array(1, 4, 3, {1, 2, 7}, 2, false), array(4, 2, 2, {1, 3}, 1, true)}},
+      {"head", nullptr},
+      {"head_scale", 0.5}};
+  const nlohmann::json model_json = {
+      {"version", "0.5.4"},
+      {"architecture", "WaveNet"},
+      {"config", config},
+      {"weights", nam_tools::random_values(static_cast<long>(nam_tools::count_wavenet_weights(config)), 21)},
+      {"sample_rate", 48000}};
+  const std::vector<float> input = test_signal(1000);
+  nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
+    std::vector<std::string> picks;
+    nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
+      if (std::string(pick.layer) == "narrow_layer")
+        picks.push_back(pick.kernel);
+    });
+    auto model = nam::get_dsp(model_json);
+    nam::kernels::set_pick_listener(nullptr);
+    ASSERT_EQ(picks.size(), 5u);            // every layer is plain
+    for (const std::string& kernel : picks) // none at baseline: the portable build does not fuse
+      EXPECT_EQ(kernel != nam::kernels::kNarrowLayerSeparateName, isa != nam::kernels::Isa::baseline)
+          << kernel;
+    model->Reset(48000, 64);
+    const std::vector<float> one_kernel = render_blocks(*model, input, {64});
+    model->Reset(48000, 64);
+    EXPECT_EQ(render_blocks(*model, input, {36, 16, 5, 32}), one_kernel);
+    EXPECT_GT(nam_test::max_abs_difference(one_kernel, std::vector<float>(one_kernel.size(), 0.0f)), 1e-2);
+  });
+}
 
 nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
   return container["config"]["submodels"][index]["model"];
