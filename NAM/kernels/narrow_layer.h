@@ -16,14 +16,22 @@ constexpr bool narrow_layer_fits(const int channels) {
   return kFusedMultiplyAdd && (channels == 2 || channels == 4) && kLanes / channels >= 2;
 }
 
-/// \brief activations::detail::fast_tanh_fused on every lane, with the same fused multiply-adds (the regions
-/// that register this kernel contract, so each `a * b + c` below is one).
+/// \brief activations::detail::fast_tanh_fused on every lane: its fused multiply-adds, each one explicit as
+/// in that function (contraction alone would leave them separate in a build that optimizes little), so the
+/// values are the activation loop's.
 template <int N>
 NAM_ALWAYS_INLINE Vec<N> fast_tanh_lanes(const Vec<N>& x) {
   using namespace ::nam::activations::detail;
+  const auto lanes = [](const float value) { return zeros<N>() + value; };
+  const auto fma = [](const Vec<N>& a, const Vec<N>& b, const Vec<N>& c) {
+    return fused_multiply_add(a, b, c);
+  };
   const Vec<N> u = abs_lanes<N>(x);
-  const Vec<N> numerator = ((kFastTanhC * u + kFastTanhB) * u + kFastTanhA) * u + kFastTanhA;
-  const Vec<N> denominator = (((kFastTanhE * u + 1.0f) * u + kFastTanhDE) * u + kFastTanhD) * u + kFastTanhD;
+  const Vec<N> numerator =
+      fma(fma(fma(lanes(kFastTanhC), u, lanes(kFastTanhB)), u, lanes(kFastTanhA)), u, lanes(kFastTanhA));
+  const Vec<N> denominator =
+      fma(fma(fma(fma(lanes(kFastTanhE), u, lanes(1.0f)), u, lanes(kFastTanhDE)), u, lanes(kFastTanhD)), u,
+          lanes(kFastTanhD));
   return x * numerator / denominator;
 }
 

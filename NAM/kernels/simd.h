@@ -4,7 +4,8 @@
 // to the compiler's auto-vectorizer.
 //
 // No include guard on purpose: kernels/registry.inc includes this file once inside each instruction-set
-// namespace, so each gets its own force-inlined copies. It includes nothing (<cstring> comes first).
+// namespace, so each gets its own force-inlined copies. It includes nothing: <cstring>, <cmath> and, on x86,
+// <immintrin.h> come first (kernels/registry.inc).
 
 #ifndef NAM_KERNEL_UNROLL
 #  if defined(__GNUC__) || defined(__clang__)
@@ -79,6 +80,26 @@ NAM_ALWAYS_INLINE Vec<N> abs_lanes(const Vec<N>& v) {
     bits &= 0x7fffffffu;
     std::memcpy(&result[i], &bits, sizeof bits);
   }
+  return result;
+#endif
+}
+
+/// \brief `a * b + c` in every lane with one rounding, as std::fma, whether or not the compiler contracts
+/// (GCC does not below -O2): for code that must round as an explicitly fused function elsewhere does. Only
+/// in regions whose target has FMA (or, elsewhere, lane by lane through std::fma).
+template <class V>
+NAM_ALWAYS_INLINE V fused_multiply_add(const V& a, const V& b, const V& c) {
+#if NAM_KERNELS_X86
+  if constexpr (sizeof(V) == 64)
+    return _mm512_fmadd_ps(a, b, c);
+  else if constexpr (sizeof(V) == 32)
+    return _mm256_fmadd_ps(a, b, c);
+  else
+    return _mm_fmadd_ps(a, b, c);
+#else
+  V result;
+  for (int i = 0; i < static_cast<int>(sizeof(V) / sizeof(float)); ++i)
+    result[i] = std::fma(a[i], b[i], c[i]);
   return result;
 #endif
 }
