@@ -3,9 +3,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <utility>
-
-#include "activations.h"
 #include "conv1d.h"
 #include "conv1x1.h"
 

@@ -10,10 +10,10 @@
 // after frame_vectors.h, whose lane maps it uses.
 
 /// \brief True when the narrow-layer kernel serves `channels` here: where the separate path runs the
-/// frame-vector kernels of the same shapes (square and one-input spread, 2 or 4 channels, fused
-/// multiply-adds) with at least two frames per vector.
+/// frame-vector kernels (frame_vectors_fit) of both shapes it replaces, the square convolutions and the
+/// mixin's one-input spread, so that the two paths compute alike.
 constexpr bool narrow_layer_fits(const int channels) {
-  return kFusedMultiplyAdd && (channels == 2 || channels == 4) && kLanes / channels >= 2;
+  return frame_vectors_fit(channels, channels, 1) && frame_vectors_fit(channels, 1, 1);
 }
 
 /// \brief activations::detail::fast_tanh_fused on every lane: its fused multiply-adds, each one explicit as
@@ -35,17 +35,6 @@ NAM_ALWAYS_INLINE Vec<N> fast_tanh_lanes(const Vec<N>& x) {
   return x * numerator / denominator;
 }
 
-/// \brief `acc += sum over j >= J of columns[j] ⊙ (channel j of each frame of x)`, columns kFrameVectorFloats
-/// apart: add_frame_products for one vector.
-template <int C, int J>
-NAM_ALWAYS_INLINE void add_channel_products(Vec<kLanes>& acc, const float* NAM_RESTRICT columns,
-                                            const Vec<kLanes>& x) {
-  if constexpr (J < C) {
-    acc += load<kLanes>(columns + J * kFrameVectorFloats) * shuffle_lanes<FrameChannel<C, J>, kLanes>(x);
-    add_channel_products<C, J + 1>(acc, columns, x);
-  }
-}
-
 /// \brief Vector V of a group of kLanes frames (kLanes / C frames per vector), starting `at` floats into the
 /// block; `condition` holds the group's kLanes condition values.
 template <int C, int V>
@@ -57,12 +46,13 @@ NAM_ALWAYS_INLINE void narrow_layer_vector(const float* NAM_RESTRICT weights, co
   // The convolution (conv1d_tap's frame vectors): the bias, then every tap's products in input order.
   Vec<kLanes> conv = load<kLanes>(weights + layout.conv_bias());
   const int last = layout.taps - 1;
-  for (int k = 0; k < last; ++k)
-    add_channel_products<C, 0>(conv, weights + layout.tap_column(k, 0),
-                               load<kLanes>(oldest_tap + k * tap_offset + offset));
+  for (int k = 0; k < last; ++k) {
+    const Vec<kLanes> tap = load<kLanes>(oldest_tap + k * tap_offset + offset);
+    add_frame_products<C, 1, 0>(&conv, &tap, weights + layout.tap_column(k, 0));
+  }
   // The last tap reads the current frames: the layer input, which is also the residual.
   const Vec<kLanes> input = load<kLanes>(oldest_tap + last * tap_offset + offset);
-  add_channel_products<C, 0>(conv, weights + layout.tap_column(last, 0), input);
+  add_frame_products<C, 1, 0>(&conv, &input, weights + layout.tap_column(last, 0));
   // The mixin's product (conv1x1's spread frames: zeros plus the product, one rounding), then added.
   Vec<kLanes> mixin = zeros<kLanes>();
   mixin += load<kLanes>(weights + layout.mixin()) *
@@ -71,7 +61,7 @@ NAM_ALWAYS_INLINE void narrow_layer_vector(const float* NAM_RESTRICT weights, co
   store(head_sum + offset, load<kLanes>(head_sum + offset) + activated);
   // The layer1x1 (conv1x1's frame vectors) plus the residual.
   Vec<kLanes> mixed = load<kLanes>(weights + layout.layer1x1_bias());
-  add_channel_products<C, 0>(mixed, weights + layout.layer1x1_column(0), activated);
+  add_frame_products<C, 1, 0>(&mixed, &activated, weights + layout.layer1x1_column(0));
   store(output + offset, input + mixed);
 }
 
