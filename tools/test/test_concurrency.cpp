@@ -1,6 +1,7 @@
-// Thread safety as plugins use the library (run under ThreadSanitizer in CI: NAM_SANITIZE=thread):
-// independent models on different threads, a UI thread resizing a slimmable model while the audio thread
-// processes it, and models loaded on one thread and processed on another.
+// Thread safety as plugins use the library (run under ThreadSanitizer in CI: NAM_SANITIZE=thread, target
+// run_concurrency_tests): independent models on different threads, a UI thread resizing a slimmable model
+// while the audio thread processes it without allocating, and models loaded on one thread and processed on
+// another.
 #include <atomic>
 #include <cmath>
 #include <future>
@@ -11,6 +12,7 @@
 
 #include "NAM/get_dsp.h"
 #include "NAM/slimmable.h"
+#include "allocation_tracking.h"
 #include "reference.h"
 
 namespace {
@@ -36,8 +38,9 @@ std::filesystem::path upstream(const char* name) {
   return nam_test::reference_dir() / ".." / "upstream" / "example_models" / name;
 }
 
-// Processes `blocks` blocks of 64 frames of a sine; returns the sum of |output| (to compare runs).
-double run_blocks(nam::DSP& model, const int blocks) {
+// Processes `blocks` blocks of 64 frames of a sine; returns the sum of |output| (to compare runs). Counts
+// the heap allocations process() makes into *allocations when given one.
+double run_blocks(nam::DSP& model, const int blocks, long* allocations = nullptr) {
   std::vector<NAM_SAMPLE> in(64), out(64);
   NAM_SAMPLE* in_ptr = in.data();
   NAM_SAMPLE* out_ptr = out.data();
@@ -45,7 +48,12 @@ double run_blocks(nam::DSP& model, const int blocks) {
   for (int b = 0; b < blocks; ++b) {
     for (int t = 0; t < 64; ++t)
       in[t] = 0.4 * std::sin(0.03 * (b * 64 + t));
-    model.process(&in_ptr, &out_ptr, 64);
+    {
+      nam_test::AllocationScope scope;
+      model.process(&in_ptr, &out_ptr, 64);
+      if (allocations)
+        *allocations += scope.allocations() + scope.deallocations();
+    }
     for (const NAM_SAMPLE v : out)
       sum += std::abs(v);
   }
@@ -90,10 +98,14 @@ TEST_P(SlimmableWhileProcessing, UiThreadResizesWhileAudioThreadProcesses) {
     for (int i = 0; !stop; ++i)
       slimmable->SetSlimmableSize((i % 11) / 10.0);
   });
-  const double sum = run_blocks(*model, 300);
+  long allocations = 0;
+  const double sum = run_blocks(*model, 300, &allocations);
   stop = true;
   ui.join();
   EXPECT_TRUE(std::isfinite(sum));
+  if (nam_test::AllocationScope::available()) {
+    EXPECT_EQ(allocations, 0) << "the audio thread allocated while the UI thread resized the model";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, SlimmableWhileProcessing,
