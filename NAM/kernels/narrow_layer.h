@@ -35,42 +35,68 @@ NAM_ALWAYS_INLINE Vec<N> fast_tanh_lanes(const Vec<N>& x) {
   return x * numerator / denominator;
 }
 
-/// \brief Vector V of a group of kLanes frames (kLanes / C frames per vector), starting `at` floats into the
-/// block; `condition` holds the group's kLanes condition values.
+/// \brief The mixin's product for vector V of a step (conv1x1's spread frames: zeros plus the product, one
+/// rounding); `condition` holds the step's condition values, kLanes frames per vector.
 template <int C, int V>
-NAM_ALWAYS_INLINE void narrow_layer_vector(const float* NAM_RESTRICT weights, const NarrowLayerLayout layout,
-                                           const long tap_offset, const float* NAM_RESTRICT oldest_tap,
-                                           const long at, const Vec<kLanes>& condition,
-                                           float* NAM_RESTRICT head_sum, float* NAM_RESTRICT output) {
-  const long offset = at + V * kLanes;
-  // The convolution (conv1d_tap's frame vectors): the bias, then every tap's products in input order.
-  Vec<kLanes> conv = load<kLanes>(weights + layout.conv_bias());
-  const int last = layout.taps - 1;
-  for (int k = 0; k < last; ++k) {
-    const Vec<kLanes> tap = load<kLanes>(oldest_tap + k * tap_offset + offset);
-    add_frame_products<C, 1, 0>(&conv, &tap, weights + layout.tap_column(k, 0));
-  }
-  // The last tap reads the current frames: the layer input, which is also the residual.
-  const Vec<kLanes> input = load<kLanes>(oldest_tap + last * tap_offset + offset);
-  add_frame_products<C, 1, 0>(&conv, &input, weights + layout.tap_column(last, 0));
-  // The mixin's product (conv1x1's spread frames: zeros plus the product, one rounding), then added.
+NAM_ALWAYS_INLINE Vec<kLanes> narrow_layer_mixin(const float* NAM_RESTRICT weights,
+                                                 const NarrowLayerLayout layout,
+                                                 const Vec<kLanes>* condition) {
+  constexpr int kFramesPerVector = kLanes / C;
   Vec<kLanes> mixin = zeros<kLanes>();
   mixin += load<kLanes>(weights + layout.mixin()) *
-           shuffle_lanes<SpreadFrame<C, V*(kLanes / C)>, kLanes>(condition);
-  const Vec<kLanes> activated = fast_tanh_lanes<kLanes>(conv + mixin);
-  store(head_sum + offset, load<kLanes>(head_sum + offset) + activated);
-  // The layer1x1 (conv1x1's frame vectors) plus the residual.
-  Vec<kLanes> mixed = load<kLanes>(weights + layout.layer1x1_bias());
-  add_frame_products<C, 1, 0>(&mixed, &activated, weights + layout.layer1x1_column(0));
-  store(output + offset, input + mixed);
+           shuffle_lanes<SpreadFrame<C, (V % C) * kFramesPerVector>, kLanes>(condition[V / C]);
+  return mixin;
 }
 
+/// \brief One step: the sizeof...(V) vectors of kLanes / C frames each that start `at` floats into the block.
+/// Each stage runs on every vector before the next starts, so that the vectors' dependency chains (the
+/// convolution's sum alone is taps * C multiply-adds long) advance side by side within the scheduler's reach.
 template <int C, int... V>
-NAM_ALWAYS_INLINE void narrow_layer_group(const float* weights, const NarrowLayerLayout layout,
-                                          const long tap_offset, const float* oldest_tap, const long at,
-                                          const Vec<kLanes>& condition, float* head_sum, float* output,
-                                          std::integer_sequence<int, V...>) {
-  (narrow_layer_vector<C, V>(weights, layout, tap_offset, oldest_tap, at, condition, head_sum, output), ...);
+NAM_ALWAYS_INLINE void narrow_layer_step(const float* NAM_RESTRICT weights, const NarrowLayerLayout layout,
+                                         const long tap_offset, const float* NAM_RESTRICT oldest_tap,
+                                         const long at, const Vec<kLanes>* condition,
+                                         float* NAM_RESTRICT head_sum, float* NAM_RESTRICT output,
+                                         std::integer_sequence<int, V...>) {
+  constexpr int kVectors = sizeof...(V);
+  // The convolution (conv1d_tap's frame vectors): the bias, then every tap's products in input order.
+  const Vec<kLanes> conv_bias = load<kLanes>(weights + layout.conv_bias());
+  Vec<kLanes> conv[kVectors] = {(static_cast<void>(V), conv_bias)...};
+  const int last = layout.taps - 1;
+  for (int k = 0; k < last; ++k) {
+    const float* tap = oldest_tap + k * tap_offset + at;
+    const Vec<kLanes> taps[kVectors] = {load<kLanes>(tap + V * kLanes)...};
+    add_frame_products<C, kVectors, 0>(conv, taps, weights + layout.tap_column(k, 0));
+  }
+  // The last tap reads the current frames: the layer input, which is also the residual.
+  const float* current = oldest_tap + last * tap_offset + at;
+  const Vec<kLanes> input[kVectors] = {load<kLanes>(current + V * kLanes)...};
+  add_frame_products<C, kVectors, 0>(conv, input, weights + layout.tap_column(last, 0));
+  const Vec<kLanes> activated[kVectors] = {
+      fast_tanh_lanes<kLanes>(conv[V] + narrow_layer_mixin<C, V>(weights, layout, condition))...};
+  NAM_KERNEL_UNROLL
+  for (int v = 0; v < kVectors; ++v)
+    store(head_sum + at + v * kLanes, load<kLanes>(head_sum + at + v * kLanes) + activated[v]);
+  // The layer1x1 (conv1x1's frame vectors) plus the residual.
+  const Vec<kLanes> layer1x1_bias = load<kLanes>(weights + layout.layer1x1_bias());
+  Vec<kLanes> mixed[kVectors] = {(static_cast<void>(V), layer1x1_bias)...};
+  add_frame_products<C, kVectors, 0>(mixed, activated, weights + layout.layer1x1_column(0));
+  NAM_KERNEL_UNROLL
+  for (int v = 0; v < kVectors; ++v)
+    store(output + at + v * kLanes, input[v] + mixed[v]);
+}
+
+/// \brief narrow_layer_step over `kGroups` groups of kLanes frames (C vectors each) from frame t.
+template <int C, int kGroups>
+NAM_ALWAYS_INLINE void narrow_layer_groups(const float* weights, const NarrowLayerLayout layout,
+                                           const long tap_offset, const float* oldest_tap,
+                                           const float* condition, float* head_sum, float* output,
+                                           const int t) {
+  Vec<kLanes> condition_vectors[kGroups];
+  NAM_KERNEL_UNROLL
+  for (int g = 0; g < kGroups; ++g)
+    condition_vectors[g] = load<kLanes>(condition + t + g * kLanes);
+  narrow_layer_step<C>(weights, layout, tap_offset, oldest_tap, static_cast<long>(t) * C, condition_vectors,
+                       head_sum, output, std::make_integer_sequence<int, kGroups * C>());
 }
 
 /// \brief The narrow-layer kernel (signature kernels::NarrowLayerFn) for C channels.
@@ -79,9 +105,11 @@ void narrow_layer(const float* weights, const int taps, const long tap_offset, c
                   const float* condition, float* head_sum, float* output, const int num_frames) {
   static_assert(narrow_layer_fits(C), "registered only where it fits");
   const NarrowLayerLayout layout{C, taps};
-  // A group of kLanes frames: one vector of their condition values, C vectors of each signal.
-  for (int t = 0; t < num_frames; t += kLanes)
-    narrow_layer_group<C>(weights, layout, tap_offset, oldest_tap, static_cast<long>(t) * C,
-                          load<kLanes>(condition + t), head_sum, output,
-                          std::make_integer_sequence<int, C>());
+  // Steps of at least four vectors, so that enough chains overlap; then a last group of kLanes frames.
+  constexpr int kGroups = C < 4 ? 4 / C : 1;
+  int t = 0;
+  for (; t + kGroups * kLanes <= num_frames; t += kGroups * kLanes)
+    narrow_layer_groups<C, kGroups>(weights, layout, tap_offset, oldest_tap, condition, head_sum, output, t);
+  for (; t < num_frames; t += kLanes)
+    narrow_layer_groups<C, 1>(weights, layout, tap_offset, oldest_tap, condition, head_sum, output, t);
 }
