@@ -237,12 +237,12 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
   int done = 0;
   if constexpr (frame_vectors_fit(OutCh, InCh, Groups)) {
     if (input_stride == InCh && output_stride == OutCh && (!kAdd || addend_stride == OutCh)) {
-      if constexpr (InCh == OutCh)
-        done = conv_frame_vectors<OutCh, kAdd>(weights, bias, tap_count, tap_offset, input, addend, output,
-                                               num_frames);
-      else
+      if constexpr (InCh == 1 && OutCh > 1)
         done = conv_spread_frames<OutCh, kAdd>(weights, bias, tap_count, tap_offset, input, addend, output,
                                                num_frames);
+      else
+        done = conv_frame_vectors<OutCh, InCh, kAdd>(weights, bias, tap_count, tap_offset, input, addend,
+                                                     output, num_frames);
     }
   }
   conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(

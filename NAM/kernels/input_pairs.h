@@ -33,7 +33,7 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
                                        const long addend_stride, float* NAM_RESTRICT y,
                                        const long output_stride) {
   constexpr long kTapFloats = packed_size(OutCh, InCh, 1);
-  constexpr long kCopyOffset = input_pair_copy_offset(OutCh, InCh);
+  constexpr long kCopyOffset = second_copy_offset(OutCh, InCh);
   Vec<kLanes> acc[kFrames];
   NAM_KERNEL_UNROLL
   for (int f = 0; f < kFrames; ++f)

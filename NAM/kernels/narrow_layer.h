@@ -65,12 +65,12 @@ NAM_ALWAYS_INLINE void narrow_layer_step(const float* NAM_RESTRICT weights, cons
   for (int k = 0; k < last; ++k) {
     const float* tap = oldest_tap + k * tap_offset + at;
     const Vec<kLanes> taps[kVectors] = {load<kLanes>(tap + V * kLanes)...};
-    add_frame_products<C, kVectors, 0>(conv, taps, weights + layout.tap_column(k, 0));
+    add_frame_products<C, C, kVectors, 0>(conv, taps, weights + layout.tap_column(k, 0));
   }
   // The last tap reads the current frames: the layer input, which is also the residual.
   const float* current = oldest_tap + last * tap_offset + at;
   const Vec<kLanes> input[kVectors] = {load<kLanes>(current + V * kLanes)...};
-  add_frame_products<C, kVectors, 0>(conv, input, weights + layout.tap_column(last, 0));
+  add_frame_products<C, C, kVectors, 0>(conv, input, weights + layout.tap_column(last, 0));
   const Vec<kLanes> activated[kVectors] = {
       fast_tanh_lanes<kLanes>(conv[V] + narrow_layer_mixin<C, V>(weights, layout, condition))...};
   NAM_KERNEL_UNROLL
@@ -79,7 +79,7 @@ NAM_ALWAYS_INLINE void narrow_layer_step(const float* NAM_RESTRICT weights, cons
   // The layer1x1 (conv1x1's frame vectors) plus the residual.
   const Vec<kLanes> layer1x1_bias = load<kLanes>(weights + layout.layer1x1_bias());
   Vec<kLanes> mixed[kVectors] = {(static_cast<void>(V), layer1x1_bias)...};
-  add_frame_products<C, kVectors, 0>(mixed, activated, weights + layout.layer1x1_column(0));
+  add_frame_products<C, C, kVectors, 0>(mixed, activated, weights + layout.layer1x1_column(0));
   NAM_KERNEL_UNROLL
   for (int v = 0; v < kVectors; ++v)
     store(output + at + v * kLanes, input[v] + mixed[v]);

@@ -56,13 +56,15 @@ constexpr int shared_group_lanes(const int out, const int in, const int groups) 
 inline constexpr int kFrameVectorFloats = 16;
 
 /// \brief True for the shapes whose kernels may run over whole vectors of frames (frame_vectors.h), all with
-/// one group: square with 1, 2 or 4 channels, and one input spread to 2, 4 or 8 outputs. Their packed
-/// weights (per tap) carry a second copy after the usual layout, each column repeated to kFrameVectorFloats
-/// floats, which that path loads as ready vectors.
+/// one group: square with 1, 2 or 4 channels, twice as many inputs as outputs for 1 or 2 outputs (a narrow
+/// head's rechannel), and one input spread to 2, 4 or 8 outputs. Their packed weights (per tap) carry a
+/// second copy after the usual layout, each column repeated to kFrameVectorFloats floats, which that path
+/// loads as ready vectors.
 constexpr bool has_frame_vector_copy(const int out, const int in, const int groups) {
   const bool square = out == in && (out == 1 || out == 2 || out == 4);
+  const bool halving = in == 2 * out && (out == 1 || out == 2);
   const bool spread = in == 1 && (out == 2 || out == 4 || out == 8);
-  return groups == 1 && (square || spread);
+  return groups == 1 && (square || halving || spread);
 }
 
 /// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 3 to 8
@@ -74,8 +76,9 @@ constexpr bool has_input_pair_copy(const int out, const int in, const int groups
   return groups == 1 && out >= 3 && out <= 8 && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
 }
 
-/// \brief Where the input-pair copy starts within a tap's packed weights: after the usual layout.
-constexpr long input_pair_copy_offset(const int out, const int in) {
+/// \brief Where a tap's second copy (frame-vector or input-pair) starts within its packed weights: after the
+/// usual layout.
+constexpr long second_copy_offset(const int out, const int in) {
   return static_cast<long>(packed_group_rows(out)) * in;
 }
 

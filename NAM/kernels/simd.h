@@ -202,3 +202,23 @@ template <class Map, int N, class V>
 NAM_ALWAYS_INLINE Vec<N> shuffle_lanes(const V& v) {
   return shuffle_lanes<Map>(v, std::make_integer_sequence<int, N>());
 }
+
+/// \brief shuffle_lanes of two vectors of N lanes read as one of 2N: lane l takes lane `Map::lane(l)` of
+/// `low` when it is below N, else lane `Map::lane(l) - N` of `high` (one two-source shuffle).
+template <class Map, int N, int... Lane>
+NAM_ALWAYS_INLINE Vec<N> shuffle_pair(const Vec<N>& low, const Vec<N>& high,
+                                      std::integer_sequence<int, Lane...>) {
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+  return __builtin_shufflevector(low, high, Map::lane(Lane)...);
+#else
+  Vec<N> shuffled;
+  ((shuffled[Lane] = Map::lane(Lane) < N ? low[Map::lane(Lane)] : high[Map::lane(Lane) - N]), ...);
+  return shuffled;
+#endif
+}
+
+/// \brief shuffle_pair over all N lanes.
+template <class Map, int N>
+NAM_ALWAYS_INLINE Vec<N> shuffle_pair(const Vec<N>& low, const Vec<N>& high) {
+  return shuffle_pair<Map, N>(low, high, std::make_integer_sequence<int, N>());
+}
