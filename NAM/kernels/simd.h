@@ -212,7 +212,7 @@ NAM_ALWAYS_INLINE Vec<N> shuffle_pair(const Vec<N>& low, const Vec<N>& high,
   return __builtin_shufflevector(low, high, Map::lane(Lane)...);
 #else
   Vec<N> shuffled;
-  ((shuffled[Lane] = Map::lane(Lane) < N ? low[Map::lane(Lane)] : high[Map::lane(Lane) - N]), ...);
+  ((shuffled[Lane] = Map::lane(Lane) < N ? low[Map::lane(Lane) % N] : high[Map::lane(Lane) % N]), ...);
   return shuffled;
 #endif
 }
