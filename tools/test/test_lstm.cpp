@@ -171,9 +171,15 @@ std::vector<KernelCase> kernel_cases() {
 INSTANTIATE_TEST_SUITE_P(Sizes, LstmKernel, ::testing::ValuesIn(kernel_cases()),
                          [](const ::testing::TestParamInfo<KernelCase>& info) {
                            const KernelCase& c = info.param;
-                           return "h" + std::to_string(c.hidden_size) + "_layers" +
-                                  std::to_string(c.num_layers) + (c.fast ? "_fast_" : "_exact_") +
-                                  nam::kernels::isa_name(c.isa);
+                           // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on a chain of
+                           // string + starting from a literal.
+                           std::string name = "h";
+                           name += std::to_string(c.hidden_size);
+                           name += "_layers";
+                           name += std::to_string(c.num_layers);
+                           name += c.fast ? "_fast_" : "_exact_";
+                           name += nam::kernels::isa_name(c.isa);
+                           return name;
                          });
 
 TEST(LstmKernelPick, GenericPathCanBeForced) {
