@@ -5,9 +5,9 @@
 // vector holds kLanes / C whole frames of C outputs: for a square shape, straight from the contiguous input,
 // input j reaching every lane of its frame through one in-register shuffle (for a halving shape, a shuffle
 // of the two input vectors those frames span); for a spread, each input vector of kLanes frames is shuffled
-// into the C output vectors of those frames. Each
-// output is still the bias plus the products in tap order and, within a tap, input order, each added with a
-// fused multiply-add: the same roundings as grouped_conv's fused path, so the two paths can share a block.
+// into the C output vectors of those frames. Each output is still the bias plus the products in tap order
+// and, within a tap, input order, each added with a fused multiply-add: the same roundings as grouped_conv's
+// fused path, so the two paths can share a block.
 //
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
 // after simd.h and before conv1x1.h, whose grouped_conv calls it.

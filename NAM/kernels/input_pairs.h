@@ -1,12 +1,11 @@
 // The convolutions whose outputs, padded to a power of two, fill half a vector (5 to 8 at AVX-512, 3 or 4 at
 // AVX2) from an even number of inputs, in one group: the 6- and 8-channel layers of A1 and A2 at AVX-512.
-// Vectorized over its outputs, as grouped_conv
-// is, such a shape fills half of every multiply-add. Here a vector holds each output twice: lane 2o + h sums
-// output o's products with the inputs of parity h, so that one multiply-add takes two inputs, which arrive
-// together as one 64-bit broadcast load (no shuffle). After the last tap the two halves of each output are
-// added, then the bias. Each output is thus (sum over even inputs + sum over odd inputs) + bias, each sum in
-// tap order and, within a tap, input order, with fused multiply-adds: the kernel's own rounding, the same
-// for every frame and stride.
+// Vectorized over its outputs, as grouped_conv is, such a shape fills half of every multiply-add. Here a
+// vector holds each output twice: lane 2o + h sums output o's products with the inputs of parity h, so that
+// one multiply-add takes two inputs, which arrive together as one 64-bit broadcast load (no shuffle). After
+// the last tap the two halves of each output are added, then the bias. Each output is thus (sum over even
+// inputs + sum over odd inputs) + bias, each sum in tap order and, within a tap, input order, with fused
+// multiply-adds: the kernel's own rounding, the same for every frame and stride.
 //
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
 // after simd.h and before conv1x1.h, whose grouped_conv calls it.
