@@ -35,26 +35,14 @@ NAM_ALWAYS_INLINE Vec<N> fast_tanh_lanes(const Vec<N>& x) {
   return x * numerator / denominator;
 }
 
-/// \brief The mixin's product for vector V of a step (conv1x1's spread frames: zeros plus the product, one
-/// rounding); `condition` holds the step's condition values, kLanes frames per vector.
-template <int C, int V>
-NAM_ALWAYS_INLINE Vec<kLanes> narrow_layer_mixin(const float* NAM_RESTRICT weights,
-                                                 const NarrowLayerLayout layout,
-                                                 const Vec<kLanes>* condition) {
-  constexpr int kFramesPerVector = kLanes / C;
-  Vec<kLanes> mixin = zeros<kLanes>();
-  mixin += load<kLanes>(weights + layout.mixin()) *
-           shuffle_lanes<SpreadFrame<C, (V % C) * kFramesPerVector>, kLanes>(condition[V / C]);
-  return mixin;
-}
-
-/// \brief One step: the sizeof...(V) vectors of kLanes / C frames each that start `at` floats into the block.
-/// Each stage runs on every vector before the next starts, so that the vectors' dependency chains (the
-/// convolution's sum alone is taps * C multiply-adds long) advance side by side within the scheduler's reach.
+/// \brief One step: the sizeof...(V) vectors of kLanes / C frames each that start `at` floats into the block,
+/// given each vector's input mixin. Each stage runs on every vector before the next starts, so that the
+/// vectors' dependency chains (the convolution's sum alone is taps * C multiply-adds long) advance side by
+/// side within the scheduler's reach.
 template <int C, int... V>
 NAM_ALWAYS_INLINE void narrow_layer_step(const float* NAM_RESTRICT weights, const NarrowLayerLayout layout,
                                          const long tap_offset, const float* NAM_RESTRICT oldest_tap,
-                                         const long at, const Vec<kLanes>* condition,
+                                         const long at, const Vec<kLanes>* mixin,
                                          float* NAM_RESTRICT head_sum, float* NAM_RESTRICT output,
                                          std::integer_sequence<int, V...>) {
   constexpr int kVectors = sizeof...(V);
@@ -71,11 +59,10 @@ NAM_ALWAYS_INLINE void narrow_layer_step(const float* NAM_RESTRICT weights, cons
   const float* current = oldest_tap + last * tap_offset + at;
   const Vec<kLanes> input[kVectors] = {load<kLanes>(current + V * kLanes)...};
   add_frame_products<C, C, kVectors, 0>(conv, input, weights + layout.tap_column(last, 0));
-  const Vec<kLanes> activated[kVectors] = {
-      fast_tanh_lanes<kLanes>(conv[V] + narrow_layer_mixin<C, V>(weights, layout, condition))...};
+  const Vec<kLanes> activated[kVectors] = {fast_tanh_lanes<kLanes>(conv[V] + mixin[V])...};
   NAM_KERNEL_UNROLL
   for (int v = 0; v < kVectors; ++v)
-    store(head_sum + at + v * kLanes, load<kLanes>(head_sum + at + v * kLanes) + activated[v]);
+    store_sum<true>(head_sum, head_sum, at + v * kLanes, activated[v]);
   // The layer1x1 (conv1x1's frame vectors) plus the residual.
   const Vec<kLanes> layer1x1_bias = load<kLanes>(weights + layout.layer1x1_bias());
   Vec<kLanes> mixed[kVectors] = {(static_cast<void>(V), layer1x1_bias)...};
@@ -85,18 +72,23 @@ NAM_ALWAYS_INLINE void narrow_layer_step(const float* NAM_RESTRICT weights, cons
     store(output + at + v * kLanes, input[v] + mixed[v]);
 }
 
-/// \brief narrow_layer_step over `kGroups` groups of kLanes frames (C vectors each) from frame t.
+/// \brief narrow_layer_step over `kGroups` groups of kLanes frames (C vectors each) from frame t. The input
+/// mixin is conv_spread_frames' sum without a bias: zeros plus the product (one rounding) per vector.
 template <int C, int kGroups>
 NAM_ALWAYS_INLINE void narrow_layer_groups(const float* weights, const NarrowLayerLayout layout,
                                            const long tap_offset, const float* oldest_tap,
                                            const float* condition, float* head_sum, float* output,
                                            const int t) {
-  Vec<kLanes> condition_vectors[kGroups];
+  const Vec<kLanes> mixin_weights = load<kLanes>(weights + layout.mixin());
+  Vec<kLanes> mixin[kGroups * C];
+  NAM_KERNEL_UNROLL
+  for (int v = 0; v < kGroups * C; ++v)
+    mixin[v] = zeros<kLanes>();
   NAM_KERNEL_UNROLL
   for (int g = 0; g < kGroups; ++g)
-    condition_vectors[g] = load<kLanes>(condition + t + g * kLanes);
-  narrow_layer_step<C>(weights, layout, tap_offset, oldest_tap, static_cast<long>(t) * C, condition_vectors,
-                       head_sum, output, std::make_integer_sequence<int, kGroups * C>());
+    add_spread_products<C, 0>(mixin + g * C, mixin_weights, load<kLanes>(condition + t + g * kLanes));
+  narrow_layer_step<C>(weights, layout, tap_offset, oldest_tap, static_cast<long>(t) * C, mixin, head_sum,
+                       output, std::make_integer_sequence<int, kGroups * C>());
 }
 
 /// \brief The narrow-layer kernel (signature kernels::NarrowLayerFn) for C channels.
