@@ -7,7 +7,7 @@
 // fused and separate paths give the same bits and a layer may take either, block by block.
 //
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
-// after frame_vectors.h, whose lane maps it uses.
+// after frame_vectors.h, whose products it uses.
 
 /// \brief True when the narrow-layer kernel serves `channels` here: where the separate path runs the
 /// frame-vector kernels (frame_vectors_fit) of both shapes it replaces, the square convolutions and the
