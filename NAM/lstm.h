@@ -17,8 +17,9 @@ namespace lstm {
 /// \brief What a layer kernel needs to advance one LSTM layer over a run of frames.
 ///
 /// `weights` is the gate matrix stored column by column: column `j` holds the `4 * hidden_size` gate rows
-/// (blocks i, f, g, o) that multiply input value `j` (for `j < input_size`) or previous hidden value
-/// `j - input_size`. `hidden` and `cell` are the layer's state, updated in place.
+/// that multiply input value `j` (for `j < input_size`) or previous hidden value `j - input_size`, in the
+/// kernels' order (units in blocks, each block's i, f, g and o rows in turn: lstm.cpp's gate_row). `bias`
+/// and `gates` are in the same order. `hidden` and `cell` are the layer's state, updated in place.
 struct LayerView {
   const float* weights; ///< 4 * hidden_size * (input_size + hidden_size), column by column (see above)
   const float* bias;    ///< 4 * hidden_size
