@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,10 @@
 #include "lstm.h"
 #include "resource_limits.h"
 
+#if NAM_KERNELS_X86
+#  include <immintrin.h> // fused_multiply_add (kernels/simd.h), used only inside its target regions
+#endif
+
 namespace nam {
 namespace lstm {
 
@@ -27,6 +32,10 @@ using FusedHiddenSizes = std::integer_sequence<int, 24, 16, 12, 8, 7, 6, 5, 4, 3
 constexpr int kMaxLayers = 1024;
 // process() works through its block this many frames at a time, layer by layer.
 constexpr int kFramesPerPiece = 128;
+// The widest vector of any instruction set, in floats: the head's frame groups and weight padding
+// (HeadKernel).
+constexpr int kWidestVector = 16;
+static_assert(kFramesPerPiece % kWidestVector == 0, "the head's last group of frames ends within the piece");
 
 // The gates in PyTorch's order (the file's row blocks i, f, g, o); g is the candidate cell value.
 constexpr int kCandidateGate = 2;
@@ -58,6 +67,8 @@ namespace baseline {
 inline constexpr int kMostRowsPerChunk = 32;
 inline constexpr int kVectorFloats = 4;
 inline constexpr bool kHasFusedMultiplyAdd = NAM_KERNELS_FUSE_MULTIPLY_ADD;
+#include "kernels/simd.h"
+#include "lstm_head_kernel.inc"
 #include "lstm_layer_kernel.inc"
 } // namespace baseline
 
@@ -67,6 +78,8 @@ namespace avx2 {
 inline constexpr int kMostRowsPerChunk = 32;
 inline constexpr int kVectorFloats = 8;
 inline constexpr bool kHasFusedMultiplyAdd = true;
+#  include "kernels/simd.h"
+#  include "lstm_head_kernel.inc"
 #  include "lstm_layer_kernel.inc"
 } // namespace avx2
 NAM_TARGET_REGION_END
@@ -76,6 +89,8 @@ namespace avx512 {
 inline constexpr int kMostRowsPerChunk = 96;
 inline constexpr int kVectorFloats = 16;
 inline constexpr bool kHasFusedMultiplyAdd = true;
+#  include "kernels/simd.h"
+#  include "lstm_head_kernel.inc"
 #  include "lstm_layer_kernel.inc"
 } // namespace avx512
 NAM_TARGET_REGION_END
@@ -87,6 +102,7 @@ struct LayerKernels {
   LayerKernel fast;
   LayerPairKernel exact_pair;
   LayerPairKernel fast_pair;
+  HeadKernel head;
   int hidden_size;   // 0: any size
   int vector_floats; // the kernels' gate rows are laid out by gate_row in blocks of units_per_block
   kernels::Isa isa;
@@ -113,8 +129,8 @@ void add_kernels(std::vector<LayerKernels>& table, const kernels::Isa isa,
     name += sizes[i] > 0 ? std::to_string(sizes[i]) : std::string("N");
     name += "__";
     name += kernels::isa_name(isa);
-    table.push_back({Table::exact[i], Table::fast[i], Table::exact_pair[i], Table::fast_pair[i], sizes[i],
-                     Table::vector_floats, isa, std::move(name)});
+    table.push_back({Table::exact[i], Table::fast[i], Table::exact_pair[i], Table::fast_pair[i], Table::head,
+                     sizes[i], Table::vector_floats, isa, std::move(name)});
   }
 }
 
@@ -147,18 +163,6 @@ const LayerKernels* pick_layer_kernels(const int hidden_size) {
       any_size = &k;
   }
   return any_size;
-}
-
-float dot(const float* NAM_RESTRICT a, const float* NAM_RESTRICT b, const int n) {
-  // Four interleaved partial sums: one SIMD register, and no long chain of dependent additions.
-  float partial[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  int k = 0;
-  for (; k + 4 <= n; k += 4)
-    for (int lane = 0; lane < 4; ++lane)
-      partial[lane] += a[k + lane] * b[k + lane];
-  for (; k < n; ++k)
-    partial[0] += a[k] * b[k];
-  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
 }
 
 std::vector<float> take(std::vector<float>::iterator& weights, const long count) {
@@ -270,12 +274,18 @@ LSTM::LSTM(const int in_channels, const int out_channels, const int num_layers, 
   _layers.reserve(num_layers);
   for (int l = 0; l < num_layers; ++l)
     _layers.emplace_back(l == 0 ? input_size : hidden_size, hidden_size, it);
-  _head_weight = take(it, static_cast<long>(out_channels) * hidden_size);
+  _head_row = (hidden_size + kWidestVector - 1) / kWidestVector * kWidestVector;
+  _head_weight.assign(static_cast<size_t>(out_channels) * _head_row, 0.0f);
+  for (int o = 0; o < out_channels; ++o)
+    for (int k = 0; k < hidden_size; ++k)
+      _head_weight[static_cast<size_t>(o) * _head_row + k] = *(it++);
   _head_bias = take(it, out_channels);
+  _head_out.assign(kFramesPerPiece, 0.0f);
 
   _input_frames.assign(static_cast<size_t>(kFramesPerPiece) * input_size, 0.0f);
+  // The head reads up to a group of frames and a vector past the piece (HeadKernel).
   for (auto& frames : _hidden_frames)
-    frames.assign(static_cast<size_t>(kFramesPerPiece) * hidden_size, 0.0f);
+    frames.assign(static_cast<size_t>(kFramesPerPiece + kWidestVector) * hidden_size + kWidestVector, 0.0f);
 }
 
 LSTM::~LSTM() = default;
@@ -324,11 +334,12 @@ void LSTM::process_piece(NAM_SAMPLE** input, NAM_SAMPLE** output, const int num_
     _layers[l].process_frames_(layer_input, hidden, num_frames);
   }
 
+  const HeadKernel head = _layers.back()._kernels->head;
   for (int o = 0; o < NumOutputChannels(); ++o) {
-    const float* weight = _head_weight.data() + static_cast<size_t>(o) * _hidden_size;
+    head(_head_weight.data() + static_cast<size_t>(o) * _head_row, _head_bias[o], hidden, _hidden_size,
+         num_frames, _head_out.data());
     for (int t = 0; t < num_frames; ++t)
-      output[o][t] = static_cast<NAM_SAMPLE>(
-          dot(weight, hidden + static_cast<size_t>(t) * _hidden_size, _hidden_size) + _head_bias[o]);
+      output[o][t] = static_cast<NAM_SAMPLE>(_head_out[t]);
   }
 }
 

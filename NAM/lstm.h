@@ -39,6 +39,14 @@ using LayerKernel = void (*)(const LayerView& layer, const float* input, float* 
 using LayerPairKernel = void (*)(const LayerView& lower, const LayerView& upper, const float* input,
                                  float* lower_out, float* upper_out, int num_frames);
 
+/// \brief The head of one output channel over `num_frames` frames: `out[t] = bias + sum_k weight[k] *
+/// hidden[t * hidden_size + k]`. Frames go in groups of up to 16, so `hidden` must be readable up to 16
+/// frames plus 16 floats past the last frame (what lies there does not change the result), `weight` up to
+/// `hidden_size` rounded up to 16 floats (zeros past `hidden_size`), and `out` up to `num_frames` rounded up
+/// to 16.
+using HeadKernel = void (*)(const float* weight, float bias, const float* hidden, int hidden_size,
+                            int num_frames, float* out);
+
 struct LayerKernels; // a kernel in its exact and fast-tanh forms (lstm.cpp)
 
 /// \brief One LSTM layer (PyTorch gate order i, f, g, o) with its state.
@@ -129,8 +137,11 @@ private:
 
   std::vector<LSTMCell> _layers;
   int _hidden_size;
-  std::vector<float> _head_weight; // (out_channels x hidden_size), row-major
+  // The head's weights: out_channels rows of hidden_size, each padded with zeros to _head_row floats.
+  AlignedVector<float> _head_weight;
+  int _head_row;
   std::vector<float> _head_bias;
+  std::vector<float> _head_out;         // one output channel of the current piece (see HeadKernel)
   std::vector<float> _input_frames;     // the current piece's input, input_size values per frame
   std::vector<float> _hidden_frames[2]; // hidden states per frame, alternately written by successive layers
 };

@@ -49,6 +49,14 @@ struct VecOf {
 };
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+/// \brief N ints in the registers of Vec<N>, for lane masks.
+template <int N>
+struct IntsOf {
+  typedef int type __attribute__((vector_size(N * sizeof(int))));
+};
+#endif
+
 /// \brief N floats in one (or, past the target's width, several) vector registers.
 template <int N>
 using Vec = typename VecOf<N>::type;
@@ -59,6 +67,36 @@ NAM_ALWAYS_INLINE Vec<N> zeros() {
   Vec<N> v;
   std::memset(&v, 0, sizeof v);
   return v;
+}
+
+/// \brief `value` in all N lanes.
+template <int N>
+NAM_ALWAYS_INLINE Vec<N> broadcast(const float value) {
+  Vec<N> v;
+  for (int i = 0; i < N; ++i)
+    v[i] = value;
+  return v;
+}
+
+/// \brief `v` with lanes `count` (0 to N) and above cleared to +0 bit by bit, so that nothing read there,
+/// not even a NaN, survives.
+template <int N>
+NAM_ALWAYS_INLINE Vec<N> keep_lanes_below(const Vec<N>& v, const int count) {
+#if defined(__GNUC__) || defined(__clang__)
+  typename IntsOf<N>::type index, bits;
+  for (int i = 0; i < N; ++i)
+    index[i] = i;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits &= index < count; // all bits set where kept
+  Vec<N> result;
+  std::memcpy(&result, &bits, sizeof result);
+  return result;
+#else
+  Vec<N> result = v;
+  for (int i = count; i < N; ++i)
+    result[i] = 0.0f;
+  return result;
+#endif
 }
 
 /// \brief |v| in every lane (the sign bit cleared, as std::fabs does).

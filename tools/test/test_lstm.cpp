@@ -234,7 +234,10 @@ TEST(Lstm, PrewarmRunsHalfASecondOfSilenceFromTheInitialState) {
 // Also what shows that stacked layers advanced as a pair (one frame apart) compute every frame as one layer
 // after the other would: blocks of one frame leave nothing to overlap.
 TEST(Lstm, OutputDoesNotDependOnTheBlockSize) {
-  for (const LstmShape& shape : {LstmShape{2, 1, 12, 1}, LstmShape{3, 1, 16, 1}, LstmShape{4, 1, 8, 1}}) {
+  // Hidden sizes 24 and 20 leave part of a vector after the last unit (gate blocks, head chunks); the blocks
+  // end between the head's groups of frames.
+  for (const LstmShape& shape : {LstmShape{2, 1, 12, 1}, LstmShape{3, 1, 16, 1}, LstmShape{4, 1, 8, 1},
+                                 LstmShape{1, 1, 24, 1}, LstmShape{2, 1, 20, 3}}) {
     SCOPED_TRACE(std::to_string(shape.num_layers) + " layers");
     auto model = load_without_prewarm(lstm_model(shape, 11));
     const std::vector<double> input = test_signal(2000);
@@ -242,6 +245,29 @@ TEST(Lstm, OutputDoesNotDependOnTheBlockSize) {
     for (const int block : {1, 7, 128, 129, 1000}) {
       model->Reset(48000.0, 64); // blocks above 64 are processed in pieces
       EXPECT_EQ(max_difference(run_blocks(*model, input, block), reference), 0.0) << "block " << block;
+    }
+  }
+}
+
+// The head sums a frame's hidden state in whole vectors, reading past it into the next frame's; a NaN there
+// (the state after a NaN input) must not reach the frame's own output.
+TEST(Lstm, ANanInputDoesNotReachEarlierOutputs) {
+  for (const Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512}) {
+    if (!nam::kernels::isa_available(isa))
+      continue;
+    const IsaCapScope cap(isa);
+    for (const int hidden : {24, 20, 3}) {
+      SCOPED_TRACE(std::string(nam::kernels::isa_name(isa)) + ", hidden size " + std::to_string(hidden));
+      auto model = load_without_prewarm(lstm_model(LstmShape{1, 1, hidden, 1}, 12));
+      std::vector<double> input = test_signal(200);
+      const std::vector<double> clean = run_blocks(*model, input, 64);
+      constexpr int kNanFrame = 100; // inside a piece and a group of frames, not at their start
+      input[kNanFrame] = std::nan("");
+      model->Reset(48000.0, 64);
+      const std::vector<double> poisoned = run_blocks(*model, input, 64);
+      for (int t = 0; t < kNanFrame; ++t)
+        ASSERT_EQ(poisoned[t], clean[t]) << "frame " << t;
+      EXPECT_TRUE(std::isnan(poisoned[kNanFrame]));
     }
   }
 }
