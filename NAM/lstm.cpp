@@ -40,6 +40,14 @@ static_assert(kFramesPerPiece % kWidestVector == 0, "the head's last group of fr
 // The gates in PyTorch's order (the file's row blocks i, f, g, o); g is the candidate cell value.
 constexpr int kCandidateGate = 2;
 
+/// \brief The factor by which the kernels' weights and bias scale a gate's rows: 0.5 on the sigmoid gates
+/// (i, f, o), whose fast form is 0.5 fast_tanh(x / 2) + 0.5, so that their sums come out as x / 2 with no
+/// multiplication on the recurrence's path. A power of two: each product and sum is exactly half of the
+/// file's (unless it falls below FLT_MIN, about 1.2e-38, and is flushed), and the exact sigmoid takes 2 * it.
+constexpr float gate_sum_scale(const int gate) {
+  return gate == kCandidateGate ? 1.0f : 0.5f;
+}
+
 /// \brief Where the kernels keep gate `gate` of hidden unit `unit`. The units go in blocks of
 /// `units_per_block` (the last one shorter), each block holding its units' i, f, g and o rows in turn.
 constexpr int gate_row(const int gate, const int unit, const int hidden_size, const int units_per_block) {
@@ -186,19 +194,23 @@ LSTMCell::LSTMCell(const int input_size, const int hidden_size, std::vector<floa
   const long columns = static_cast<long>(input_size) + hidden_size;
   _kernels = pick_layer_kernels(hidden_size);
   // The file stores the gate matrix row by row, gate after gate; the kernels read it column by column, their
-  // rows laid out by gate_row.
+  // rows laid out by gate_row and scaled by gate_sum_scale.
   std::vector<long> kernel_row(rows);
+  std::vector<float> row_scale(rows);
   for (int gate = 0; gate < 4; ++gate)
-    for (int unit = 0; unit < hidden_size; ++unit)
-      kernel_row[static_cast<long>(gate) * hidden_size + unit] =
+    for (int unit = 0; unit < hidden_size; ++unit) {
+      const long r = static_cast<long>(gate) * hidden_size + unit;
+      kernel_row[r] =
           gate_row(gate, unit, hidden_size, units_per_block(hidden_size, _kernels->vector_floats));
+      row_scale[r] = gate_sum_scale(gate);
+    }
   _weights_by_column.resize(rows * columns);
   for (long r = 0; r < rows; ++r)
     for (long j = 0; j < columns; ++j)
-      _weights_by_column[j * rows + kernel_row[r]] = *(weights++);
+      _weights_by_column[j * rows + kernel_row[r]] = row_scale[r] * *(weights++);
   _bias.resize(rows);
   for (long r = 0; r < rows; ++r)
-    _bias[kernel_row[r]] = *(weights++);
+    _bias[kernel_row[r]] = row_scale[r] * *(weights++);
   _initial_hidden = take(weights, hidden_size);
   _initial_cell = take(weights, hidden_size);
   _gates.assign(rows, 0.0f);
