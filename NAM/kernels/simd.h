@@ -3,9 +3,9 @@
 // the target region that includes this file; elsewhere (MSVC) a plain array with the same operations, left
 // to the compiler's auto-vectorizer.
 //
-// No include guard on purpose: kernels/registry.inc includes this file once inside each instruction-set
-// namespace, so each gets its own force-inlined copies. It includes nothing: <cstring>, <cmath> and, on x86,
-// <immintrin.h> come first (kernels/registry.inc).
+// No include guard on purpose: kernels/registry.inc and lstm.cpp include this file once inside each of their
+// instruction-set namespaces, so each gets its own force-inlined copies. It includes nothing: <cstring>,
+// <cmath> and, on x86, <immintrin.h> come first (kernels/registry.inc, lstm.cpp).
 
 #ifndef NAM_KERNEL_UNROLL
 #  if defined(__GNUC__) || defined(__clang__)
