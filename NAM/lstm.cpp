@@ -295,9 +295,10 @@ LSTM::LSTM(const int in_channels, const int out_channels, const int num_layers, 
   _head_out.assign(kFramesPerPiece, 0.0f);
 
   _input_frames.assign(static_cast<size_t>(kFramesPerPiece) * input_size, 0.0f);
-  // The head reads up to a group of frames and a vector past the piece (HeadKernel).
+  // The head's groups of frames end within the piece; its last vector reads up to kWidestVector floats past
+  // the piece's last frame (HeadKernel).
   for (auto& frames : _hidden_frames)
-    frames.assign(static_cast<size_t>(kFramesPerPiece + kWidestVector) * hidden_size + kWidestVector, 0.0f);
+    frames.assign(static_cast<size_t>(kFramesPerPiece) * hidden_size + kWidestVector, 0.0f);
 }
 
 LSTM::~LSTM() = default;

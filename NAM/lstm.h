@@ -40,10 +40,10 @@ using LayerPairKernel = void (*)(const LayerView& lower, const LayerView& upper,
                                  float* lower_out, float* upper_out, int num_frames);
 
 /// \brief The head of one output channel over `num_frames` frames: `out[t] = bias + sum_k weight[k] *
-/// hidden[t * hidden_size + k]`. Frames go in groups of up to 16, so `hidden` must be readable up to 16
-/// frames plus 16 floats past the last frame (what lies there does not change the result), `weight` up to
-/// `hidden_size` rounded up to 16 floats (zeros past `hidden_size`), and `out` up to `num_frames` rounded up
-/// to 16.
+/// hidden[t * hidden_size + k]`. Frames go in groups of up to 16, so `hidden` must be readable for
+/// `num_frames` rounded up to 16 frames plus 16 floats (what lies past the frames does not change the
+/// result), `weight` up to `hidden_size` rounded up to 16 floats (zeros past `hidden_size`), and `out`
+/// writable up to `num_frames` rounded up to 16.
 using HeadKernel = void (*)(const float* weight, float bias, const float* hidden, int hidden_size,
                             int num_frames, float* out);
 
