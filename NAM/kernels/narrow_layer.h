@@ -22,7 +22,7 @@ constexpr bool narrow_layer_fits(const int channels) {
 template <int N>
 NAM_ALWAYS_INLINE Vec<N> fast_tanh_lanes(const Vec<N>& x) {
   using namespace ::nam::activations::detail;
-  const auto lanes = [](const float value) { return zeros<N>() + value; };
+  const auto lanes = [](const float value) { return broadcast<N>(value); };
   const auto fma = [](const Vec<N>& a, const Vec<N>& b, const Vec<N>& c) {
     return fused_multiply_add(a, b, c);
   };
