@@ -12,24 +12,29 @@ namespace nam_fuzz {
 
 namespace {
 
-// True when every number in every "weights" array of the model (and of nested models) is in [-1, 1].
-bool weights_are_moderate(const nlohmann::json& j) {
+// True when every number that scales the signal is in [-1, 1]: the "weights" arrays, "head_scale" and the
+// parameters of activations (objects with a "type", such as a slope), in the model and in nested models.
+// Larger gains can overflow to infinity on the way through a deep model, and the activations then make NaN
+// of it as the original's do (softsign(inf) is inf / inf): an edit to a LeakyHardtanh slope of 1e10 did.
+bool signal_scales_are_moderate(const nlohmann::json& j, const bool scales_signal = false) {
   if (j.is_object()) {
+    const bool is_activation = j.contains("type");
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() == "weights" && it->is_array()) {
-        for (const auto& w : *it)
-          if (!w.is_number() || std::abs(w.get<double>()) > 1.0)
-            return false;
-      } else if (!weights_are_moderate(*it)) {
+      const bool scales = is_activation || it.key() == "weights" || it.key() == "head_scale";
+      if (!signal_scales_are_moderate(*it, scales_signal || scales))
         return false;
-      }
     }
-  } else if (j.is_array()) {
-    for (const auto& element : j)
-      if (!weights_are_moderate(element))
-        return false;
+    return true;
   }
-  return true;
+  if (j.is_array()) {
+    for (const auto& element : j)
+      if (!signal_scales_are_moderate(element, scales_signal))
+        return false;
+    return true;
+  }
+  if (!scales_signal || j.is_boolean() || j.is_string() || j.is_null())
+    return true;
+  return j.is_number() && std::abs(j.get<double>()) <= 1.0;
 }
 
 // Prewarm runs the model over its whole receptive field, which a hostile config can make a million frames
@@ -59,7 +64,7 @@ void load_and_run(const nlohmann::json& model_json, const uint64_t variation) {
     in_ptrs.push_back(channel.data());
   for (auto& channel : out)
     out_ptrs.push_back(channel.data());
-  const bool expect_no_nan = weights_are_moderate(model_json);
+  const bool expect_no_nan = signal_scales_are_moderate(model_json);
   long t = 0;
   for (const int n : blocks) {
     for (auto& channel : in)
