@@ -151,6 +151,20 @@ inline float fast_tanh_fused(const float x) {
       std::fma(std::fma(std::fma(kFastTanhE, u, 1.0f), u, kFastTanhDE), u, kFastTanhD), u, kFastTanhD);
   return x * numerator / denominator;
 }
+/// \brief scale * fast_tanh(x) for latency-bound loops (the LSTM's recurrence): fast_tanh_fused's
+/// polynomials by Estrin's scheme, three fused steps deep instead of four (for one multiplication more), and
+/// the scale applied to x before the division instead of to its quotient. Within a few ulp of
+/// scale * fast_tanh(x); exactly half of scaled_fast_tanh_fused(x, 1) at scale 0.5. For loops compiled with
+/// FMA instructions only, as fast_tanh_fused.
+inline float scaled_fast_tanh_fused(const float x, const float scale) {
+  const float u = std::fabs(x);
+  const float uu = u * u;
+  const float numerator =
+      std::fma(std::fma(kFastTanhC, u, kFastTanhB), uu, std::fma(kFastTanhA, u, kFastTanhA));
+  const float denominator =
+      std::fma(std::fma(kFastTanhE, uu, u + kFastTanhDE), uu, std::fma(kFastTanhD, u, kFastTanhD));
+  return scale * x * numerator / denominator;
+}
 } // namespace detail
 /// \brief Sigmoid through fast_tanh: 0.5 * (fast_tanh(x / 2) + 1).
 inline float fast_sigmoid(const float x) {

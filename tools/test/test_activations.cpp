@@ -282,6 +282,21 @@ TEST(FastTanh, MatchesTheRationalFormula) {
   }
 }
 
+// The LSTM's form (scale * fast_tanh with the scale inside the quotient): within float precision of the
+// scaled rational function, exactly half of itself at scale 0.5 (the candidate gate's tanh(g) / 2), odd.
+TEST(FastTanh, ScaledFormMatchesTheScaledRationalFormula) {
+  using nam::activations::detail::scaled_fast_tanh_fused;
+  for (const float x : sweep({0.0f, -0.0f}, 30.0f, 0.0173f, 1e-30f, 4e9f, 1.3f)) {
+    for (const float scale : {1.0f, 0.5f, 0.731f, -0.2f}) {
+      const double expected = scale * fast_tanh_formula(x);
+      EXPECT_NEAR(scaled_fast_tanh_fused(x, scale), expected, 2e-6 * std::fabs(expected))
+          << x << " " << scale;
+    }
+    EXPECT_EQ(scaled_fast_tanh_fused(x, 0.5f), 0.5f * scaled_fast_tanh_fused(x, 1.0f)) << x;
+    EXPECT_EQ(scaled_fast_tanh_fused(-x, 1.0f), -scaled_fast_tanh_fused(x, 1.0f)) << x;
+  }
+}
+
 // Each level's loop computes its form of fast tanh exactly, and both forms stay within float precision of
 // the rational function (relative to the result, over every binade from 1e-30 to 4e9), odd, 0 at 0, and
 // NaN beyond where the intermediates overflow, as the spec says.
