@@ -196,21 +196,21 @@ LSTMCell::LSTMCell(const int input_size, const int hidden_size, std::vector<floa
   // The file stores the gate matrix row by row, gate after gate; the kernels read it column by column, their
   // rows laid out by gate_row and scaled by gate_sum_scale.
   std::vector<long> kernel_row(rows);
-  std::vector<float> row_scale(rows);
   for (int gate = 0; gate < 4; ++gate)
-    for (int unit = 0; unit < hidden_size; ++unit) {
-      const long r = static_cast<long>(gate) * hidden_size + unit;
-      kernel_row[r] =
+    for (int unit = 0; unit < hidden_size; ++unit)
+      kernel_row[static_cast<long>(gate) * hidden_size + unit] =
           gate_row(gate, unit, hidden_size, units_per_block(hidden_size, _kernels->vector_floats));
-      row_scale[r] = gate_sum_scale(gate);
-    }
+  // File row r belongs to gate r / hidden_size.
+  const auto row_scale = [hidden_size](const long r) {
+    return gate_sum_scale(static_cast<int>(r / hidden_size));
+  };
   _weights_by_column.resize(rows * columns);
   for (long r = 0; r < rows; ++r)
     for (long j = 0; j < columns; ++j)
-      _weights_by_column[j * rows + kernel_row[r]] = row_scale[r] * *(weights++);
+      _weights_by_column[j * rows + kernel_row[r]] = row_scale(r) * *(weights++);
   _bias.resize(rows);
   for (long r = 0; r < rows; ++r)
-    _bias[kernel_row[r]] = row_scale[r] * *(weights++);
+    _bias[kernel_row[r]] = row_scale(r) * *(weights++);
   _initial_hidden = take(weights, hidden_size);
   _initial_cell = take(weights, hidden_size);
   _gates.assign(rows, 0.0f);
