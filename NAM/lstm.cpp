@@ -73,8 +73,8 @@ constexpr int units_per_block(const int hidden_size, const int vector_floats) {
 // fused_gate_sums) and fast tanh (fast_tanh_here): at baseline only when the build targets FMA.
 namespace baseline {
 inline constexpr int kMostRowsPerChunk = 32;
-inline constexpr int kVectorFloats = 4;
-inline constexpr bool kHasFusedMultiplyAdd = NAM_KERNELS_FUSE_MULTIPLY_ADD;
+inline constexpr int kLanes = 4;
+inline constexpr bool kFusedMultiplyAdd = NAM_KERNELS_FUSE_MULTIPLY_ADD;
 #include "kernels/simd.h"
 #include "lstm_head_kernel.inc"
 #include "lstm_layer_kernel.inc"
@@ -84,8 +84,8 @@ inline constexpr bool kHasFusedMultiplyAdd = NAM_KERNELS_FUSE_MULTIPLY_ADD;
 NAM_TARGET_REGION_AVX2
 namespace avx2 {
 inline constexpr int kMostRowsPerChunk = 32;
-inline constexpr int kVectorFloats = 8;
-inline constexpr bool kHasFusedMultiplyAdd = true;
+inline constexpr int kLanes = 8;
+inline constexpr bool kFusedMultiplyAdd = true;
 #  include "kernels/simd.h"
 #  include "lstm_head_kernel.inc"
 #  include "lstm_layer_kernel.inc"
@@ -95,8 +95,8 @@ NAM_TARGET_REGION_END
 NAM_TARGET_REGION_AVX512
 namespace avx512 {
 inline constexpr int kMostRowsPerChunk = 96;
-inline constexpr int kVectorFloats = 16;
-inline constexpr bool kHasFusedMultiplyAdd = true;
+inline constexpr int kLanes = 16;
+inline constexpr bool kFusedMultiplyAdd = true;
 #  include "kernels/simd.h"
 #  include "lstm_head_kernel.inc"
 #  include "lstm_layer_kernel.inc"

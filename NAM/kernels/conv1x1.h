@@ -67,7 +67,8 @@ template <class L, int J>
 NAM_ALWAYS_INLINE void add_shared_inputs(Vec<L::kWidth>& acc, const Vec<L::kWidth>* w,
                                          const Vec<L::kBlockInputs>& span) {
   if constexpr (J < L::kInPerGroup) {
-    acc += w[J] * shuffle_lanes<GroupInput<L::kOutPerGroup, L::kInPerGroup, J>, L::kWidth>(span);
+    acc = multiply_add<kFusedMultiplyAdd>(
+        w[J], shuffle_lanes<GroupInput<L::kOutPerGroup, L::kInPerGroup, J>, L::kWidth>(span), acc);
     add_shared_inputs<L, J + 1>(acc, w, span);
   }
 }
@@ -110,7 +111,7 @@ NAM_ALWAYS_INLINE void add_block_product(Tile<L, kFrames>& tile, const float* NA
         const float value = x[f * input_stride + j];
         NAM_KERNEL_UNROLL
         for (int c = 0; c < L::kChunks; ++c)
-          tile.v[f][c] += w[c] * value;
+          tile.v[f][c] = multiply_add<kFusedMultiplyAdd>(w[c], broadcast<L::kWidth>(value), tile.v[f][c]);
       }
     }
   }

@@ -54,7 +54,7 @@ NAM_ALWAYS_INLINE void add_frame_products(Vec<kLanes>* acc, const Vec<kLanes>* x
     const Vec<kLanes> column = load<kLanes>(columns + J * kFrameVectorFloats);
     NAM_KERNEL_UNROLL
     for (int v = 0; v < kVectors; ++v)
-      acc[v] += column * frame_input<Out, In, J>(x + v * (In / Out));
+      acc[v] = fused_multiply_add(column, frame_input<Out, In, J>(x + v * (In / Out)), acc[v]);
     add_frame_products<Out, In, kVectors, J + 1>(acc, x, columns);
   }
 }
@@ -110,7 +110,7 @@ NAM_ALWAYS_INLINE int conv_frame_vectors(const float* NAM_RESTRICT weights, cons
 template <int C, int V>
 NAM_ALWAYS_INLINE void add_spread_products(Vec<kLanes>* acc, const Vec<kLanes>& w, const Vec<kLanes>& x) {
   if constexpr (V < C) {
-    acc[V] += w * shuffle_lanes<SpreadFrame<C, V*(kLanes / C)>, kLanes>(x);
+    acc[V] = fused_multiply_add(w, shuffle_lanes<SpreadFrame<C, V*(kLanes / C)>, kLanes>(x), acc[V]);
     add_spread_products<C, V + 1>(acc, w, x);
   }
 }

@@ -48,7 +48,7 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
     for (int f = 0; f < kFrames; ++f, frame_x += input_stride) {
       NAM_KERNEL_UNROLL
       for (int p = 0; p < InCh / 2; ++p)
-        acc[f] += columns[p] * load_repeated_pair<kLanes>(frame_x + 2 * p);
+        acc[f] = fused_multiply_add(columns[p], load_repeated_pair<kLanes>(frame_x + 2 * p), acc[f]);
     }
   }
   constexpr int kRows = kLanes / 2; // OutCh and the padding outputs

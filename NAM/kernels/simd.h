@@ -4,7 +4,8 @@
 // to the compiler's auto-vectorizer.
 //
 // No include guard on purpose: kernels/registry.inc and lstm.cpp include this file once inside each of their
-// instruction-set namespaces, so each gets its own force-inlined copies. It includes nothing: <cstring>,
+// instruction-set namespaces, after defining there kLanes, the floats in one of the target's vectors, so
+// each gets its own force-inlined copies. It includes nothing: <cstring>,
 // <cmath> and, on x86, <immintrin.h> come first (kernels/registry.inc, lstm.cpp).
 
 #ifndef NAM_KERNEL_UNROLL
@@ -72,10 +73,12 @@ NAM_ALWAYS_INLINE Vec<N> zeros() {
 /// \brief `value` in all N lanes.
 template <int N>
 NAM_ALWAYS_INLINE Vec<N> broadcast(const float value) {
-  Vec<N> v;
-  for (int i = 0; i < N; ++i)
-    v[i] = value;
-  return v;
+  // One initializer per lane, which compilers see as a single broadcast (a loop of lane stores may stay
+  // a series of masked inserts).
+  return [value]<int... Lane>(std::integer_sequence<int, Lane...>) {
+    return Vec<N>{(static_cast<void>(Lane), value)...};
+  }
+  (std::make_integer_sequence<int, N>());
 }
 
 /// \brief `v` with lanes `count` (0 to N) and above cleared to +0 bit by bit, so that nothing read there,
@@ -118,26 +121,6 @@ NAM_ALWAYS_INLINE Vec<N> abs_lanes(const Vec<N>& v) {
     bits &= 0x7fffffffu;
     std::memcpy(&result[i], &bits, sizeof bits);
   }
-  return result;
-#endif
-}
-
-/// \brief `a * b + c` in every lane with one rounding, as std::fma, whether or not the compiler contracts
-/// (GCC does not below -O2): for code that must round as an explicitly fused function elsewhere does. Only
-/// in regions whose target has FMA (or, elsewhere, lane by lane through std::fma).
-template <class V>
-NAM_ALWAYS_INLINE V fused_multiply_add(const V& a, const V& b, const V& c) {
-#if NAM_KERNELS_X86
-  if constexpr (sizeof(V) == 64)
-    return _mm512_fmadd_ps(a, b, c);
-  else if constexpr (sizeof(V) == 32)
-    return _mm256_fmadd_ps(a, b, c);
-  else
-    return _mm_fmadd_ps(a, b, c);
-#else
-  V result;
-  for (int i = 0; i < static_cast<int>(sizeof(V) / sizeof(float)); ++i)
-    result[i] = std::fma(a[i], b[i], c[i]);
   return result;
 #endif
 }
@@ -200,6 +183,54 @@ NAM_ALWAYS_INLINE Vec<Count> lanes(const V& v) {
   Vec<Count> part;
   std::memcpy(&part, reinterpret_cast<const float*>(&v) + From, sizeof part);
   return part;
+}
+
+/// \brief `a * b + c` (a float or any Vec) in every lane with one rounding, as std::fma, whether or not the
+/// compiler contracts: GCC does not below -O2, and when tuned for some CPUs (AMD Zen) it splits a loop's
+/// chain of multiply-adds into multiplies and adds, which would round a loop's frames unlike its tail's.
+/// Only in regions whose target has FMA (or, elsewhere, lane by lane through std::fma). Vectors narrower
+/// than 4 lanes go lane by lane; vectors wider than the region's kLanes, half by half.
+NAM_ALWAYS_INLINE float fused_multiply_add(const float a, const float b, const float c) {
+  return std::fma(a, b, c);
+}
+
+/// \brief fused_multiply_add lane by lane.
+template <class V>
+NAM_ALWAYS_INLINE V fused_multiply_add(const V& a, const V& b, const V& c) {
+  constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(float));
+  if constexpr (kCount > kLanes) {
+    constexpr int kHalf = kCount / 2;
+    V result;
+    const Vec<kHalf> low = fused_multiply_add(lanes<0, kHalf>(a), lanes<0, kHalf>(b), lanes<0, kHalf>(c));
+    const Vec<kHalf> high =
+        fused_multiply_add(lanes<kHalf, kHalf>(a), lanes<kHalf, kHalf>(b), lanes<kHalf, kHalf>(c));
+    std::memcpy(&result, &low, sizeof low);
+    std::memcpy(reinterpret_cast<float*>(&result) + kHalf, &high, sizeof high);
+    return result;
+  } else {
+#if NAM_KERNELS_X86
+    if constexpr (kCount == 16)
+      return _mm512_fmadd_ps(a, b, c);
+    else if constexpr (kCount == 8)
+      return _mm256_fmadd_ps(a, b, c);
+    else if constexpr (kCount == 4)
+      return _mm_fmadd_ps(a, b, c);
+#endif
+    V result;
+    for (int i = 0; i < kCount; ++i)
+      result[i] = std::fma(a[i], b[i], c[i]);
+    return result;
+  }
+}
+
+/// \brief `a * b + c` with the rounding an instruction set's kernels keep: one fused multiply-add when
+/// kFused (explicitly, see fused_multiply_add), else a product and then a sum.
+template <bool kFused, class V>
+NAM_ALWAYS_INLINE V multiply_add(const V& a, const V& b, const V& c) {
+  if constexpr (kFused)
+    return fused_multiply_add(a, b, c);
+  else
+    return a * b + c;
 }
 
 /// \brief The largest power of two that is at most `n` (n >= 1).

@@ -41,7 +41,7 @@ NAM_ALWAYS_INLINE void single_output_tile(const float* NAM_RESTRICT weights, con
     const Vec<InCh> w = load<InCh>(weights + k * kTapFloats);
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; ++f)
-      acc[f] += w * load<InCh>(x + f * input_stride + k * tap_offset);
+      acc[f] = fused_multiply_add(w, load<InCh>(x + f * input_stride + k * tap_offset), acc[f]);
   }
   NAM_KERNEL_UNROLL
   for (int f = 0; f < kFrames; ++f) {
