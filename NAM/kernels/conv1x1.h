@@ -230,9 +230,10 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
                                    addend_stride, output, output_stride, num_frames);
     return;
   }
-  if constexpr (input_pairs_fit(OutCh, InCh, Groups)) {
-    conv_input_pairs<OutCh, InCh, kAdd>(weights, bias, tap_count, tap_offset, input, input_stride, addend,
-                                        addend_stride, output, output_stride, num_frames);
+  if constexpr (constexpr int kPairVectors = input_pair_vectors(OutCh, InCh, Groups, kSeveralTaps)) {
+    conv_input_pairs<OutCh, InCh, kAdd, kPairVectors>(weights, bias, tap_count, tap_offset, input,
+                                                      input_stride, addend, addend_stride, output,
+                                                      output_stride, num_frames);
     return;
   }
   int done = 0;

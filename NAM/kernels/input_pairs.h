@@ -7,14 +7,26 @@
 // inputs + sum over odd inputs) + bias, each sum in tap order and, within a tap, input order, with fused
 // multiply-adds: the kernel's own rounding, the same for every frame and stride.
 //
+// Convolutions whose outputs fill a whole vector (9 to 16 at AVX-512, 5 to 8 at AVX2: the 12- and
+// 16-channel layers of A1) run alike over two vectors per frame: each broadcast pair then feeds two
+// multiply-adds, where the usual scheme loads a broadcast per multiply-add (a1-standard's 16-channel dilated
+// convolution 1.3x, its 1x1 1.3x, at AVX-512 on AMD Zen 5).
+//
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
 // after simd.h and before conv1x1.h, whose grouped_conv calls it.
 
-/// \brief True when the shape (out, in, groups) runs on input pairs here: one with the packed input-pair
-/// copy (packing.h) whose padded outputs fill half a vector, with fused multiply-adds (unfused, the generic
-/// path's order of additions comes first).
-constexpr bool input_pairs_fit(const int out, const int in, const int groups) {
-  return kFusedMultiplyAdd && has_input_pair_copy(out, in, groups) && 2 * packed_group_rows(out) == kLanes;
+/// \brief Vectors of a frame's sums when the shape (out, in, groups) runs on input pairs here, else 0: one
+/// when its padded outputs fill half a vector, two when they fill a whole one, given several taps or at
+/// least 8 inputs (with fewer products per frame, the halves' final addition costs more than the loads
+/// saved). Only shapes with the packed input-pair copy (packing.h), with fused multiply-adds (unfused, the
+/// generic path's order of additions comes first).
+constexpr int input_pair_vectors(const int out, const int in, const int groups, const bool several_taps) {
+  if (!kFusedMultiplyAdd || !has_input_pair_copy(out, in, groups))
+    return 0;
+  const int lanes = 2 * packed_group_rows(out);
+  if (lanes == kLanes)
+    return 1;
+  return lanes == 2 * kLanes && (several_taps || in >= 8) ? 2 : 0;
 }
 
 /// \brief Lane l takes lane 2 l + H: the half of every output that sums the inputs of parity H.
@@ -24,8 +36,20 @@ struct ParityHalf {
   static constexpr int lane(const int l) { return 2 * l + H; }
 };
 
+/// \brief Each output's two halves added, from a frame's kVectors vectors of sums (lane 2o + h of the
+/// sums, vector after vector, holding output o's sum over the inputs of parity h).
+template <int kVectors>
+NAM_ALWAYS_INLINE Vec<kVectors * kLanes / 2> add_parity_halves(const Vec<kLanes>* sums) {
+  constexpr int kRows = kVectors * kLanes / 2;
+  if constexpr (kVectors == 1)
+    return shuffle_lanes<ParityHalf<0>, kRows>(sums[0]) + shuffle_lanes<ParityHalf<1>, kRows>(sums[0]);
+  else
+    return shuffle_pair<ParityHalf<0>, kLanes>(sums[0], sums[1]) +
+           shuffle_pair<ParityHalf<1>, kLanes>(sums[0], sums[1]);
+}
+
 /// \brief `kFrames` consecutive frames (inputs and outputs `input_stride` and `output_stride` apart).
-template <int OutCh, int InCh, bool kAdd, int kFrames>
+template <int OutCh, int InCh, bool kAdd, int kVectors, int kFrames>
 NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                        const int taps, const long tap_offset, const float* NAM_RESTRICT x,
                                        const long input_stride, const float* NAM_RESTRICT addend,
@@ -33,50 +57,65 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
                                        const long output_stride) {
   constexpr long kTapFloats = packed_size(OutCh, InCh, 1);
   constexpr long kCopyOffset = second_copy_offset(OutCh, InCh);
-  Vec<kLanes> acc[kFrames];
+  Vec<kLanes> acc[kFrames][kVectors];
   NAM_KERNEL_UNROLL
-  for (int f = 0; f < kFrames; ++f)
-    acc[f] = zeros<kLanes>();
+  for (int f = 0; f < kFrames; ++f) {
+    NAM_KERNEL_UNROLL
+    for (int v = 0; v < kVectors; ++v)
+      acc[f][v] = zeros<kLanes>();
+  }
   for (int k = 0; k < taps; ++k) {
-    // The tap's weight vectors first, then frame by frame, so that each frame's inputs are one pointer.
-    Vec<kLanes> columns[InCh / 2];
+    const float* NAM_RESTRICT tap_columns = weights + k * kTapFloats + kCopyOffset;
+    // The weight vectors of kStep pairs, then every frame's products with them: the whole tap's at once
+    // when a frame's sums are one vector (so that each frame's inputs are one pointer), else pair by pair,
+    // so that the live weights fit the registers beside twice the accumulators.
+    constexpr int kStep = kVectors == 1 ? InCh / 2 : 1;
     NAM_KERNEL_UNROLL
-    for (int p = 0; p < InCh / 2; ++p)
-      columns[p] = load<kLanes>(weights + k * kTapFloats + kCopyOffset + p * kLanes);
-    const float* NAM_RESTRICT frame_x = x + k * tap_offset;
-    NAM_KERNEL_UNROLL
-    for (int f = 0; f < kFrames; ++f, frame_x += input_stride) {
+    for (int first = 0; first < InCh / 2; first += kStep) {
+      Vec<kLanes> columns[kStep][kVectors];
       NAM_KERNEL_UNROLL
-      for (int p = 0; p < InCh / 2; ++p)
-        acc[f] = fused_multiply_add(columns[p], load_repeated_pair<kLanes>(frame_x + 2 * p), acc[f]);
+      for (int q = 0; q < kStep; ++q) {
+        NAM_KERNEL_UNROLL
+        for (int v = 0; v < kVectors; ++v)
+          columns[q][v] = load<kLanes>(tap_columns + ((first + q) * kVectors + v) * kLanes);
+      }
+      const float* NAM_RESTRICT frame_x = x + k * tap_offset + 2 * first;
+      NAM_KERNEL_UNROLL
+      for (int f = 0; f < kFrames; ++f, frame_x += input_stride) {
+        NAM_KERNEL_UNROLL
+        for (int q = 0; q < kStep; ++q) {
+          const Vec<kLanes> pair = load_repeated_pair<kLanes>(frame_x + 2 * q);
+          NAM_KERNEL_UNROLL
+          for (int v = 0; v < kVectors; ++v)
+            acc[f][v] = fused_multiply_add(columns[q][v], pair, acc[f][v]);
+        }
+      }
     }
   }
-  constexpr int kRows = kLanes / 2; // OutCh and the padding outputs
+  constexpr int kRows = kVectors * kLanes / 2; // OutCh and the padding outputs
   const Vec<kRows> bias_vector = load<kRows>(bias);
   NAM_KERNEL_UNROLL
   for (int f = 0; f < kFrames; ++f)
-    store_lanes<kAdd, 0, OutCh>(
-        y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
-        (shuffle_lanes<ParityHalf<0>, kRows>(acc[f]) + shuffle_lanes<ParityHalf<1>, kRows>(acc[f])) +
-            bias_vector);
+    store_lanes<kAdd, 0, OutCh>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
+                                add_parity_halves<kVectors>(acc[f]) + bias_vector);
 }
 
-/// \brief grouped_conv's sum for a shape that input_pairs_fit: tiles of frames, then single frames.
-template <int OutCh, int InCh, bool kAdd>
+/// \brief grouped_conv's sum for a shape with input_pair_vectors: tiles of frames, then single frames.
+template <int OutCh, int InCh, bool kAdd, int kVectors>
 NAM_ALWAYS_INLINE void
 conv_input_pairs(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias, const int taps,
                  const long tap_offset, const float* NAM_RESTRICT input, const long input_stride,
                  const float* NAM_RESTRICT addend, const long addend_stride, float* NAM_RESTRICT output,
                  const long output_stride, const int num_frames) {
-  // Half the registers accumulate; the rest hold a tap's weight vectors and the broadcast inputs.
+  // Half the registers accumulate; the rest hold weight vectors and the broadcast inputs.
   constexpr int kTile = kAccumulators / 2;
   int t = 0;
   for (; t + kTile <= num_frames; t += kTile)
-    input_pair_tile<OutCh, InCh, kAdd, kTile>(weights, bias, taps, tap_offset, input + t * input_stride,
-                                              input_stride, offset_if<kAdd>(addend, t * addend_stride),
-                                              addend_stride, output + t * output_stride, output_stride);
+    input_pair_tile<OutCh, InCh, kAdd, kVectors, kTile>(
+        weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
-    input_pair_tile<OutCh, InCh, kAdd, 1>(weights, bias, taps, tap_offset, input + t * input_stride,
-                                          input_stride, offset_if<kAdd>(addend, t * addend_stride),
-                                          addend_stride, output + t * output_stride, output_stride);
+    input_pair_tile<OutCh, InCh, kAdd, kVectors, 1>(weights, bias, taps, tap_offset, input + t * input_stride,
+                                                    input_stride, offset_if<kAdd>(addend, t * addend_stride),
+                                                    addend_stride, output + t * output_stride, output_stride);
 }

@@ -67,13 +67,13 @@ constexpr bool has_frame_vector_copy(const int out, const int in, const int grou
   return groups == 1 && (square || halving || spread);
 }
 
-/// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 3 to 8
-/// outputs (padded to 4 or 8: half a vector at AVX2 or AVX-512), an even number of inputs, and no
-/// frame-vector copy. Their packed weights (per tap) carry a second copy after the usual layout: for each
-/// pair of inputs (2p, 2p + 1) a vector of 2 * packed_group_rows(out) floats whose lane 2o + h holds output
-/// o's weight for input 2p + h (zero for the padding outputs).
+/// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 3 to
+/// 16 outputs (padded to 4, 8 or 16: half or all of a vector at AVX2 or AVX-512), an even number of inputs,
+/// and no frame-vector copy. Their packed weights (per tap) carry a second copy after the usual layout: for
+/// each pair of inputs (2p, 2p + 1) a vector of 2 * packed_group_rows(out) floats whose lane 2o + h holds
+/// output o's weight for input 2p + h (zero for the padding outputs).
 constexpr bool has_input_pair_copy(const int out, const int in, const int groups) {
-  return groups == 1 && out >= 3 && out <= 8 && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
+  return groups == 1 && out >= 3 && out <= 16 && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
 }
 
 /// \brief Where a tap's second copy (frame-vector or input-pair) starts within its packed weights: after the
