@@ -4,9 +4,9 @@
 // to the compiler's auto-vectorizer.
 //
 // No include guard on purpose: kernels/registry.inc and lstm.cpp include this file once inside each of their
-// instruction-set namespaces, after defining there kLanes, the floats in one of the target's vectors, so
-// each gets its own force-inlined copies. It includes nothing: <cstring>,
-// <cmath> and, on x86, <immintrin.h> come first (kernels/registry.inc, lstm.cpp).
+// instruction-set namespaces, so each gets its own force-inlined copies, after defining there kLanes (the
+// floats in one of the target's vectors). It includes nothing: <cstring>, <cmath>, <utility> and, on x86,
+// <immintrin.h> come first (kernels/registry.inc, lstm.cpp).
 
 #ifndef NAM_KERNEL_UNROLL
 #  if defined(__GNUC__) || defined(__clang__)
