@@ -210,13 +210,13 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// column per frame); `output` likewise OutCh x num_frames with `output_stride`. The work is vectorized over
 /// output channels, because a frame's channels are the contiguous dimension (vectorizing over frames would
 /// need a transpose of every input and output), except for the narrow shapes of frame_vectors.h, whose
-/// contiguous frames fill vectors as they lie, the single outputs of single_output.h, and the half-vector
-/// outputs of input_pairs.h. `weights` holds only the diagonal blocks, taps one after the other, and `bias`
-/// is padded alike, as packing.h lays them out, so that every vector the kernel loads is contiguous. Frames
-/// go in tiles that share each weight load.
-/// Unfused, products are summed in input order, tap by tap, and added to the bias and then to the earlier
-/// taps, which is how the generic path rounds; fused (kFusedMultiplyAdd), they are added one by one to the
-/// bias with multiply-adds.
+/// contiguous frames fill vectors as they lie, the single outputs of single_output.h, and the shapes of
+/// input_pairs.h, whose outputs sum their inputs in pairs (input_pair_vectors). `weights` holds only the
+/// diagonal blocks, taps one after the other, and `bias` is padded alike, as packing.h lays them out, so that
+/// every vector the kernel loads is contiguous. Frames go in tiles that share each weight load. Unfused,
+/// products are summed in input order, tap by tap, and added to the bias and then to the earlier taps, which
+/// is how the generic path rounds; fused (kFusedMultiplyAdd), they are added one by one to the bias with
+/// multiply-adds.
 template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd = false>
 NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                     const int taps, const long tap_offset, const float* NAM_RESTRICT input,

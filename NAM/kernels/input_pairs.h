@@ -8,9 +8,9 @@
 // multiply-adds: the kernel's own rounding, the same for every frame and stride.
 //
 // Convolutions whose outputs fill a whole vector (9 to 16 at AVX-512, 5 to 8 at AVX2: the 12- and
-// 16-channel layers of A1) run alike over two vectors per frame: each broadcast pair then feeds two
-// multiply-adds, where the usual scheme loads a broadcast per multiply-add (a1-standard's 16-channel dilated
-// convolution 1.3x, its 1x1 1.3x, at AVX-512 on AMD Zen 5).
+// 16-channel layers of A1), given several taps or at least 8 inputs, run alike over two vectors per frame:
+// each broadcast pair then feeds two multiply-adds, where the usual scheme loads a broadcast per multiply-add
+// (a1-standard's 16-channel dilated convolution 1.3x, its 1x1 1.3x, at AVX-512 on AMD Zen 5).
 //
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,
 // after simd.h and before conv1x1.h, whose grouped_conv calls it.
