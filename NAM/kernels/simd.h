@@ -176,13 +176,21 @@ NAM_ALWAYS_INLINE void store_sum(float* p, const float* addend, const long at, c
     store(p + at, v);
 }
 
-/// \brief Lanes [From, From + Count) of `v` (compilers turn this copy into a register extract).
+/// \brief Lanes [From, From + Count) of `v`, as a register extract (GCC copies a part other than the lowest
+/// through memory when asked by memcpy).
 template <int From, int Count, class V>
 NAM_ALWAYS_INLINE Vec<Count> lanes(const V& v) {
   static_assert((From + Count) * sizeof(float) <= sizeof(V), "lanes out of range");
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+  return [&v]<int... Lane>(std::integer_sequence<int, Lane...>) {
+    return Vec<Count>(__builtin_shufflevector(v, v, (From + Lane)...));
+  }
+  (std::make_integer_sequence<int, Count>());
+#else
   Vec<Count> part;
   std::memcpy(&part, reinterpret_cast<const float*>(&v) + From, sizeof part);
   return part;
+#endif
 }
 
 /// \brief `a * b + c` (a float or any Vec) in every lane with one rounding, as std::fma, whether or not the
