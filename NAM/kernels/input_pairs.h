@@ -43,8 +43,9 @@ struct RepeatedRows {
   static constexpr int lane(const int l) { return l % kRows; }
 };
 
-/// \brief Each output's two halves added, from a frame's kVectors vectors of sums (lane 2o + h of the
-/// sums, vector after vector, holding output o's sum over the inputs of parity h).
+/// \brief Each output's two halves added, from kVectors vectors of sums (lane 2o + h of the sums, vector
+/// after vector, holding output o's sum over the inputs of parity h): a frame's, or one vector each of two
+/// frames whose outputs fill half a vector (the result then holds the first frame's, then the second's).
 template <int kVectors>
 NAM_ALWAYS_INLINE Vec<kVectors * kLanes / 2> add_parity_halves(const Vec<kLanes>* sums) {
   constexpr int kRows = kVectors * kLanes / 2;
@@ -133,7 +134,8 @@ conv_input_pairs(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bi
   // With several taps the sums of a tile take kAccumulators registers; the rest hold weight vectors and the
   // broadcast inputs.
   // A single tap keeps tiles of half as many frames: at AVX-512 the larger tile ran conv1d_tap 8x8 at six
-  // taps 1.09x faster but conv1x1 8x8 0.88x as fast (two-vector sums get the same tile either way).
+  // taps 1.09x faster but conv1x1 8x8 0.88x as fast (measured before two frames shared their shuffles;
+  // two-vector sums get the same tile either way).
   constexpr int kTile = kSeveralTaps ? kAccumulators / kVectors : kAccumulators / 2;
   int t = 0;
   for (; t + kTile <= num_frames; t += kTile)
