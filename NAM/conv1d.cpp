@@ -196,6 +196,7 @@ void Conv1D::set_size_(const int in_channels, const int out_channels, const int 
   else
     _bias.resize(0);
   _tap_kernel = kernels::pick_conv1d_tap_kernel(out_channels, in_channels, groups);
+  _mixin_kernel = kernels::conv1d_tap_mixin_variant(_tap_kernel);
   pack_taps();
   _has_cached_prewarm_state = false;
   _output.resize(0, 0);
@@ -264,6 +265,16 @@ void Conv1D::Process(const Eigen::Ref<const Eigen::MatrixXf>& input, const int n
   _history.write(input, num_frames);
   convolve([&](const long delay) { return _history.window(delay, num_frames); },
            _output.leftCols(num_frames));
+}
+
+void Conv1D::process_plus_mixin_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames,
+                                 const Conv1x1& mixin, const float* condition,
+                                 Eigen::Ref<Eigen::MatrixXf> destination) {
+  const float* oldest = consume_input(input, num_frames);
+  const long stride = _history.channels(); // the history's columns are contiguous
+  _mixin_kernel(_packed_weight.data(), _packed_bias.data(), _kernel_size, _dilation * stride, oldest, stride,
+                mixin.packed_weights(), mixin.packed_bias(), condition, destination.data(),
+                destination.outerStride(), num_frames);
 }
 
 const float* Conv1D::consume_input(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames) {

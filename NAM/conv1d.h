@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 
 #include "aligned_vector.h"
+#include "conv1x1.h"
 #include "kernels/registry.h"
 #include "ring_buffer.h"
 
@@ -62,6 +63,19 @@ public:
   /// k * dilation frames later. Valid until the next call that consumes input. Real-time safe.
   const float* consume_input(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames);
 
+  /// \brief Whether process_plus_mixin_() can add `mixin` in this layer's pass: `mixin` runs a kernel from
+  /// one input channel to this layer's outputs, and this layer's tap kernel has an input-mixin variant.
+  bool can_add_mixin(const Conv1x1& mixin) const {
+    return _mixin_kernel && mixin.packed_weights() && mixin.get_in_channels() == 1 &&
+           mixin.get_out_channels() == _out_channels;
+  }
+  /// \brief Consumes the next `num_frames` input columns as Process() does and writes, in the same pass,
+  /// `destination = ` their convolution `+ mixin(condition)` (one `condition` float per frame), with the
+  /// values of Process() followed by `mixin.process_plus_(condition, GetOutput(), destination)`; GetOutput()
+  /// is left as it was. Only when can_add_mixin(mixin). Real-time safe.
+  void process_plus_mixin_(const Eigen::Ref<const Eigen::MatrixXf>& input, const int num_frames,
+                           const Conv1x1& mixin, const float* condition,
+                           Eigen::Ref<Eigen::MatrixXf> destination);
   /// \brief Stateless form: output columns [j_start, j_start + ncols) from input columns [i_start, i_start +
   /// ncols), reading the taps' history from the input columns before i_start (which must exist).
   void process_(const Eigen::MatrixXf& input, Eigen::MatrixXf& output, const long i_start, const long ncols,
@@ -125,6 +139,8 @@ private:
   /// Templated kernel for this tap shape, picked in set_size_ (it runs all taps); nullptr runs the generic
   /// Eigen path.
   kernels::Conv1DTapFn _tap_kernel = nullptr;
+  /// The tap kernel's input-mixin variant (process_plus_mixin_), or nullptr.
+  kernels::Conv1DMixinFn _mixin_kernel = nullptr;
   /// Each tap's diagonal blocks in the kernels' layout, tap after tap (kernels::pack_block_diagonal).
   AlignedVector<float> _packed_weight;
   AlignedVector<float> _packed_bias; ///< zeros without a bias (both empty without a kernel)

@@ -76,6 +76,12 @@ public:
 
   /// \brief Name of the kernel this layer runs (e.g. "conv1x1_o16i8g2__avx2"), or "conv1x1__generic".
   const char* kernel_name() const { return kernels::conv1x1_kernel_name(_kernel); }
+  /// \brief The weights in the picked kernel's layout (kernels::pack_block_diagonal), for a kernel that
+  /// computes this layer within another's pass; null on the generic path.
+  const float* packed_weights() const { return _kernel ? _packed_weight.data() : nullptr; }
+  /// \brief The bias in the picked kernel's layout (kernels::pack_bias; zeros without a bias), or null on
+  /// the generic path.
+  const float* packed_bias() const { return _kernel ? _packed_bias.data() : nullptr; }
 
 protected:
   /// Dense (out x in) weights; entries off the group blocks stay zero.

@@ -231,9 +231,9 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
     return;
   }
   if constexpr (constexpr int kPairVectors = input_pair_vectors(OutCh, InCh, Groups, kSeveralTaps)) {
-    conv_input_pairs<OutCh, InCh, kSeveralTaps, kAdd, kPairVectors>(
-        weights, bias, tap_count, tap_offset, input, input_stride, addend, addend_stride, output,
-        output_stride, num_frames);
+    conv_input_pairs<OutCh, InCh, kSeveralTaps, kAdd, false, kPairVectors>(
+        weights, bias, tap_count, tap_offset, input, input_stride, addend, addend_stride, OneChannelMixin{},
+        output, output_stride, num_frames);
     return;
   }
   int done = 0;

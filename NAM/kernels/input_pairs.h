@@ -43,6 +43,22 @@ struct RepeatedRows {
   static constexpr int lane(const int l) { return l % kRows; }
 };
 
+/// \brief Lane l takes lane l / kRows: the two values of a repeated pair, each over kRows lanes.
+template <int kRows>
+struct SpreadPair {
+  /// \brief The source lane of lane `l`.
+  static constexpr int lane(const int l) { return l / kRows; }
+};
+
+/// \brief A WaveNet layer's input mixin from one condition channel, added to the convolution's outputs in
+/// its store (conv1d_tap_mixin): output o of frame t gets `fma(weights[o], condition[t], bias[o])` added,
+/// the rounding of a Conv1x1 kernel of shape (out, 1, 1) that takes the convolution's output as its addend.
+struct OneChannelMixin {
+  const float* weights = nullptr;   ///< the (out, 1, 1) Conv1x1's packed weight column
+  const float* bias = nullptr;      ///< its packed bias
+  const float* condition = nullptr; ///< one float per frame
+};
+
 /// \brief Each output's two halves added, from kVectors vectors of sums (lane 2o + h of the sums, vector
 /// after vector, holding output o's sum over the inputs of parity h): a frame's, or one vector each of two
 /// frames whose outputs fill half a vector (the result then holds the first frame's, then the second's).
@@ -57,12 +73,13 @@ NAM_ALWAYS_INLINE Vec<kVectors * kLanes / 2> add_parity_halves(const Vec<kLanes>
 }
 
 /// \brief `kFrames` consecutive frames (inputs and outputs `input_stride` and `output_stride` apart).
-template <int OutCh, int InCh, bool kAdd, int kVectors, int kFrames>
+/// With kMixin, `mixin` adds the input mixin of these frames (its condition from the tile's first frame).
+template <int OutCh, int InCh, bool kAdd, bool kMixin, int kVectors, int kFrames>
 NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                        const int taps, const long tap_offset, const float* NAM_RESTRICT x,
                                        const long input_stride, const float* NAM_RESTRICT addend,
-                                       const long addend_stride, float* NAM_RESTRICT y,
-                                       const long output_stride) {
+                                       const long addend_stride, const OneChannelMixin& mixin,
+                                       float* NAM_RESTRICT y, const long output_stride) {
   constexpr long kTapFloats = packed_size(OutCh, InCh, 1);
   constexpr long kCopyOffset = second_copy_offset(OutCh, InCh);
   Vec<kLanes> acc[kFrames][kVectors];
@@ -102,14 +119,27 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
   }
   constexpr int kRows = kVectors * kLanes / 2; // OutCh and the padding outputs
   const Vec<kRows> bias_vector = load<kRows>(bias);
+  Vec<kRows> mixin_weights = zeros<kRows>(), mixin_bias = zeros<kRows>();
+  if constexpr (kMixin) {
+    mixin_weights = load<kRows>(mixin.weights);
+    mixin_bias = load<kRows>(mixin.bias);
+  }
   if constexpr (kVectors == 1 && kFrames % 2 == 0) {
     // Half-vector sums: two frames share the shuffles that add their halves (one vector of both frames'
-    // outputs), then the bias, twice over.
+    // outputs), then the bias (and the mixin), twice over.
     const Vec<kLanes> bias_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(bias_vector);
+    const Vec<kLanes> mixin_weights_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(mixin_weights);
+    const Vec<kLanes> mixin_bias_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(mixin_bias);
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; f += 2) {
       const Vec<kLanes> frame_pair[2] = {acc[f][0], acc[f + 1][0]};
-      const Vec<kLanes> outputs = add_parity_halves<2>(frame_pair) + bias_twice;
+      Vec<kLanes> outputs = add_parity_halves<2>(frame_pair) + bias_twice;
+      if constexpr (kMixin) {
+        // The two frames' conditions, each over its frame's lanes.
+        const Vec<kLanes> conditions =
+            shuffle_lanes<SpreadPair<kRows>, kLanes>(load_repeated_pair<kLanes>(mixin.condition + f));
+        outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
+      }
       store_lanes<kAdd, 0, OutCh>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
                                   lanes<0, kRows>(outputs));
       store_lanes<kAdd, 0, OutCh>(y + (f + 1) * output_stride,
@@ -118,19 +148,26 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
     }
   } else {
     NAM_KERNEL_UNROLL
-    for (int f = 0; f < kFrames; ++f)
-      store_lanes<kAdd, 0, OutCh>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
-                                  add_parity_halves<kVectors>(acc[f]) + bias_vector);
+    for (int f = 0; f < kFrames; ++f) {
+      Vec<kRows> outputs = add_parity_halves<kVectors>(acc[f]) + bias_vector;
+      if constexpr (kMixin)
+        outputs += fused_multiply_add(mixin_weights, broadcast<kRows>(mixin.condition[f]), mixin_bias);
+      store_lanes<kAdd, 0, OutCh>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride), outputs);
+    }
   }
 }
 
-/// \brief grouped_conv's sum for a shape with input_pair_vectors: tiles of frames, then single frames.
-template <int OutCh, int InCh, bool kSeveralTaps, bool kAdd, int kVectors>
+/// \brief grouped_conv's sum for a shape with input_pair_vectors (plus `mixin` with kMixin): tiles of frames,
+/// then single frames.
+template <int OutCh, int InCh, bool kSeveralTaps, bool kAdd, bool kMixin, int kVectors>
 NAM_ALWAYS_INLINE void
 conv_input_pairs(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias, const int taps,
                  const long tap_offset, const float* NAM_RESTRICT input, const long input_stride,
-                 const float* NAM_RESTRICT addend, const long addend_stride, float* NAM_RESTRICT output,
-                 const long output_stride, const int num_frames) {
+                 const float* NAM_RESTRICT addend, const long addend_stride, const OneChannelMixin& mixin,
+                 float* NAM_RESTRICT output, const long output_stride, const int num_frames) {
+  const auto mixin_from = [&mixin](const int frame) {
+    return OneChannelMixin{mixin.weights, mixin.bias, offset_if<kMixin>(mixin.condition, frame)};
+  };
   // With several taps the sums of a tile take kAccumulators registers; the rest hold weight vectors and the
   // broadcast inputs.
   // A single tap keeps tiles of half as many frames: at AVX-512 the larger tile ran conv1d_tap 8x8 at six
@@ -139,11 +176,13 @@ conv_input_pairs(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bi
   constexpr int kTile = kSeveralTaps ? kAccumulators / kVectors : kAccumulators / 2;
   int t = 0;
   for (; t + kTile <= num_frames; t += kTile)
-    input_pair_tile<OutCh, InCh, kAdd, kVectors, kTile>(
+    input_pair_tile<OutCh, InCh, kAdd, kMixin, kVectors, kTile>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
-        offset_if<kAdd>(addend, t * addend_stride), addend_stride, output + t * output_stride, output_stride);
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from(t), output + t * output_stride,
+        output_stride);
   for (; t < num_frames; ++t)
-    input_pair_tile<OutCh, InCh, kAdd, kVectors, 1>(weights, bias, taps, tap_offset, input + t * input_stride,
-                                                    input_stride, offset_if<kAdd>(addend, t * addend_stride),
-                                                    addend_stride, output + t * output_stride, output_stride);
+    input_pair_tile<OutCh, InCh, kAdd, kMixin, kVectors, 1>(
+        weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from(t), output + t * output_stride,
+        output_stride);
 }

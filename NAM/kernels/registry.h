@@ -39,6 +39,16 @@ using Conv1DTapFn = void (*)(const float* weights, const float* bias, int taps, 
                              const float* input, long input_stride, float* output, long output_stride,
                              int num_frames);
 
+/// \brief A Conv1DTapFn with a WaveNet layer's input mixin from one condition channel added in the same
+/// store: `output[:, t] = conv[:, t] + fma(mixin_weights, condition[t], mixin_bias)` (one float of
+/// `condition` per frame; `mixin_weights` and `mixin_bias` packed as an (out, 1, 1) Conv1x1's), with the
+/// values of the tap kernel followed by that Conv1x1's kernel taking the convolution's output as its addend.
+/// Real-time safe.
+using Conv1DMixinFn = void (*)(const float* weights, const float* bias, int taps, long tap_offset,
+                               const float* input, long input_stride, const float* mixin_weights,
+                               const float* mixin_bias, const float* condition, float* output,
+                               long output_stride, int num_frames);
+
 /// \brief A narrow WaveNet layer in one pass (narrow_layer.h): a dilated convolution of `taps` taps over
 /// C channels with bias (tap k reads `oldest_tap + k * tap_offset`, C floats per frame; the last tap is the
 /// layer input), plus an input mixin from one condition channel (`condition`, one float per frame), fast
@@ -61,8 +71,11 @@ struct KernelInfo {
 };
 /// \brief A registered Conv1x1 kernel (one line of conv1x1_shapes.inc on one instruction set).
 using Conv1x1Kernel = KernelInfo<Conv1x1Fn>;
-/// \brief A registered Conv1D tap kernel (one line of conv1d_tap_shapes.inc on one instruction set).
-using Conv1DTapKernel = KernelInfo<Conv1DTapFn>;
+/// \brief A registered Conv1D tap kernel (one line of conv1d_tap_shapes.inc on one instruction set), with
+/// its input-mixin variant where the shape has one there (the shapes that sum input pairs, input_pairs.h).
+struct Conv1DTapKernel : KernelInfo<Conv1DTapFn> {
+  Conv1DMixinFn with_mixin; ///< the kernel plus a one-channel input mixin, or nullptr
+};
 
 /// \brief A registered narrow-layer kernel.
 struct NarrowLayerKernel {
@@ -99,6 +112,10 @@ std::span<const NarrowLayerKernel> narrow_layer_kernels();
 /// (none for that width there, or the generic path forced; see set_force_generic). Reports the pick to the
 /// pick listener, if one is set.
 const NarrowLayerKernel* pick_narrow_layer_kernel(int channels);
+
+/// \brief The input-mixin variant of a picked Conv1D tap kernel (same shape and instruction set, so the
+/// same values plus the mixin), or nullptr when it has none or `kernel` is nullptr.
+Conv1DMixinFn conv1d_tap_mixin_variant(Conv1DTapFn kernel);
 
 /// \brief Name of a picked kernel; the generic name for nullptr.
 const char* conv1x1_kernel_name(Conv1x1Fn kernel);

@@ -343,30 +343,42 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
     if (FiLM* f = film(site))
       f->Process_(signal, condition, n);
   };
+  // z = conv output + mixin: in the conv's own pass when no FiLM comes between them and its kernel has a
+  // mixin variant, else written by the mixin's kernel in one pass over the conv output (unless a FiLM
+  // modulates the mixin output first).
+  const bool mixin_in_conv_pass = !film(FilmSite::conv_output) && !film(FilmSite::mixin_input) &&
+                                  !film(FilmSite::mixin_output) && condition.outerStride() == 1 &&
+                                  _conv.can_add_mixin(_input_mixin);
+  const auto convolve = [&](const Eigen::Ref<const Eigen::MatrixXf>& conv_input) {
+    if (mixin_in_conv_pass)
+      _conv.process_plus_mixin_(conv_input, n, _input_mixin, condition.data(), _input_mixin.GetOutput());
+    else
+      _conv.Process(conv_input, n);
+  };
   if (FiLM* f = film(FilmSite::conv_input)) {
     f->Process(input, condition, n);
-    _conv.Process(f->GetOutput(), n);
+    convolve(f->GetOutput());
   } else {
-    _conv.Process(input, n);
+    convolve(input);
   }
-  Eigen::MatrixXf& conv_output = _conv.GetOutput();
-  modulate_in_place(FilmSite::conv_output, conv_output);
-
-  // z = conv output + mixin, written by the mixin's kernel in one pass unless a FiLM sits in between.
-  const auto add_mixin = [&](const Eigen::Ref<const Eigen::MatrixXf>& mixin_input) {
-    if (FiLM* f = film(FilmSite::mixin_output)) {
-      _input_mixin.process_(mixin_input, n);
-      f->Process_(_input_mixin.GetOutput(), condition, n);
-      conv_output.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
+  if (!mixin_in_conv_pass) {
+    Eigen::MatrixXf& conv_output = _conv.GetOutput();
+    modulate_in_place(FilmSite::conv_output, conv_output);
+    const auto add_mixin = [&](const Eigen::Ref<const Eigen::MatrixXf>& mixin_input) {
+      if (FiLM* f = film(FilmSite::mixin_output)) {
+        _input_mixin.process_(mixin_input, n);
+        f->Process_(_input_mixin.GetOutput(), condition, n);
+        conv_output.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
+      } else {
+        _input_mixin.process_plus_(mixin_input, conv_output, _input_mixin.GetOutput(), n);
+      }
+    };
+    if (FiLM* f = film(FilmSite::mixin_input)) {
+      f->Process(condition, condition, n);
+      add_mixin(f->GetOutput());
     } else {
-      _input_mixin.process_plus_(mixin_input, conv_output, _input_mixin.GetOutput(), n);
+      add_mixin(condition);
     }
-  };
-  if (FiLM* f = film(FilmSite::mixin_input)) {
-    f->Process(condition, condition, n);
-    add_mixin(f->GetOutput());
-  } else {
-    add_mixin(condition);
   }
   Eigen::MatrixXf& z = this->z();
   modulate_in_place(FilmSite::activation_input, z);

@@ -209,28 +209,46 @@ INSTANTIATE_TEST_SUITE_P(KernelsConv1x1, Conv1x1Kernel, ::testing::ValuesIn(nam:
 
 class Conv1DTapKernel : public ::testing::TestWithParam<nam::kernels::Conv1DTapKernel> {};
 
+/// The streaming tests' convolution: 3 taps, 5 frames apart, with a bias.
+constexpr int kStreamingTaps = 3;
+constexpr int kStreamingDilation = 5;
+
+/// Random weights for a streaming convolution of the kernel's shape.
+std::vector<float> streaming_weights(const nam::kernels::Conv1DTapKernel& kernel, const int seed) {
+  return nam_tools::random_values(
+      nam::Conv1D::count_weights(kernel.in, kernel.out, kStreamingTaps, true, kernel.groups), seed);
+}
+
+/// A streaming convolution of the kernel's shape, on its instruction set or on the generic path.
+nam::Conv1D streaming_conv(const nam::kernels::Conv1DTapKernel& kernel, const bool generic,
+                           const std::vector<float>& weights) {
+  return build_layer<nam::Conv1D>(kernel.isa, generic, weights, kernel.in, kernel.out, kStreamingTaps, 1,
+                                  kStreamingDilation, kernel.groups);
+}
+
+/// The sum of kFrameCounts: the frames a streaming test runs, block after block.
+long streaming_frames() {
+  long total = 0;
+  for (const int frames : kFrameCounts)
+    total += frames;
+  return total;
+}
+
 TEST_P(Conv1DTapKernel, StreamingMatchesGenericAndNaive) {
   const auto& kernel = GetParam();
   skip_unless_available(kernel);
   RegistryState restore;
-  constexpr int kKernelSize = 3;
-  constexpr int kDilation = 5;
-  const auto weights = nam_tools::random_values(
-      nam::Conv1D::count_weights(kernel.in, kernel.out, kKernelSize, true, kernel.groups), 13);
-  auto templated = build_layer<nam::Conv1D>(kernel.isa, false, weights, kernel.in, kernel.out, kKernelSize, 1,
-                                            kDilation, kernel.groups);
-  auto generic = build_layer<nam::Conv1D>(kernel.isa, true, weights, kernel.in, kernel.out, kKernelSize, 1,
-                                          kDilation, kernel.groups);
+  const auto weights = streaming_weights(kernel, 13);
+  auto templated = streaming_conv(kernel, false, weights);
+  auto generic = streaming_conv(kernel, true, weights);
   ASSERT_STREQ(templated.kernel_name(), kernel.name);
   ASSERT_STREQ(generic.kernel_name(), nam::kernels::kConv1DTapGenericName);
-  long total = 0;
-  for (const int frames : kFrameCounts)
-    total += frames;
+  const long total = streaming_frames();
   // The blocks are consecutive pieces of one strided signal, so the history crosses every block boundary.
   const Eigen::MatrixXf tall = nam_tools::random_matrix(kernel.in + 3, total, 17);
   const auto signal = tall.topRows(kernel.in);
-  const auto naive =
-      nam_tools::naive_grouped_conv(signal, weights, kernel.out, kKernelSize, kDilation, kernel.groups, true);
+  const auto naive = nam_tools::naive_grouped_conv(signal, weights, kernel.out, kStreamingTaps,
+                                                   kStreamingDilation, kernel.groups, true);
   long start = 0;
   for (const int frames : kFrameCounts) {
     SCOPED_TRACE(std::to_string(frames) + " frames from frame " + std::to_string(start));
@@ -343,6 +361,41 @@ TEST_P(Conv1DTapKernel, ProcessDoesNotAllocate) {
   for (int block = 0; block < 20; ++block) // enough blocks for the history to rewind
     conv.Process(input, 64);
   EXPECT_EQ(scope.allocations(), 0);
+}
+
+// A WaveNet layer's z (conv output plus a one-channel input mixin) in the conv's own pass, where its kernel
+// has a mixin variant: the same bits as the conv followed by the mixin's kernel with the conv output as its
+// addend, streaming over blocks of every size, without allocating. Where there is no variant, the conv says
+// it cannot add the mixin.
+TEST_P(Conv1DTapKernel, AddsAMixinInItsPassAsTheMixinKernelWould) {
+  const auto& kernel = GetParam();
+  skip_unless_available(kernel);
+  RegistryState restore;
+  const auto weights = streaming_weights(kernel, 29);
+  const auto mixin_weights =
+      nam_tools::random_values(nam::Conv1x1::count_weights(1, kernel.out, true, 1), 31);
+  auto fused = streaming_conv(kernel, false, weights);
+  auto separate = streaming_conv(kernel, false, weights);
+  const auto mixin = build_layer<nam::Conv1x1>(kernel.isa, false, mixin_weights, 1, kernel.out, true, 1);
+  const bool mixin_has_kernel = std::string(mixin.kernel_name()) != nam::kernels::kConv1x1GenericName;
+  ASSERT_EQ(fused.can_add_mixin(mixin), kernel.with_mixin != nullptr && mixin_has_kernel);
+  if (!fused.can_add_mixin(mixin))
+    return;
+  const long total = streaming_frames();
+  const Eigen::MatrixXf signal = nam_tools::random_matrix(kernel.in, total, 37);
+  const Eigen::MatrixXf condition = nam_tools::random_matrix(1, total, 41);
+  Eigen::MatrixXf expected(kernel.out, kMaxFrames), z(kernel.out, kMaxFrames);
+  long start = 0;
+  for (const int frames : kFrameCounts) {
+    SCOPED_TRACE(std::to_string(frames) + " frames from frame " + std::to_string(start));
+    separate.Process(signal.middleCols(start, frames), frames);
+    mixin.process_plus_(condition.middleCols(start, frames), separate.GetOutput(), expected, frames);
+    nam_test::AllocationScope scope;
+    fused.process_plus_mixin_(signal.middleCols(start, frames), frames, mixin, condition.data() + start, z);
+    EXPECT_EQ(scope.allocations(), 0);
+    EXPECT_TRUE(z.leftCols(frames) == expected.leftCols(frames));
+    start += frames;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelsConv1DTap, Conv1DTapKernel,

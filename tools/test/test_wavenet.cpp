@@ -349,6 +349,15 @@ TEST(WaveNet, MultichannelWithPostStackHead) {
   EXPECT_GT(std::abs(a[1800 - 1]), 0.0f); // third channel is not silent
 }
 
+// A WaveNet document of one layer array, no post-stack head and a head scale of 0.5, at 48 kHz.
+nlohmann::json one_array_wavenet(const nlohmann::json& array, const std::vector<float>& weights) {
+  return {{"version", "0.6.0"},
+          {"architecture", "WaveNet"},
+          {"config", {{"layers", {array}}, {"head", nullptr}, {"head_scale", 0.5}}},
+          {"weights", weights},
+          {"sample_rate", 48000}};
+}
+
 // Where each FiLM acts: a FiLM that doubles its signal (zero weights, scale bias 2, shift bias 0) gives the
 // model without it whose weights downstream of that point are doubled. Doubling is exact in floating point,
 // so the outputs are equal bit for bit (one case excepted, see `exact`). A FiLM applied at another point,
@@ -402,11 +411,7 @@ nlohmann::json film_site_model(const FilmSiteCase& c, const bool film) {
   push(kChannels, Doubled::head_rechannel); // head rechannel weight (its input is 3 channels either way)
   push(1, std::nullopt);                    // head rechannel bias
   weights.push_back(0.5f);                  // head scale
-  return {{"version", "0.6.0"},
-          {"architecture", "WaveNet"},
-          {"config", {{"layers", {array}}, {"head", nullptr}, {"head_scale", 0.5}}},
-          {"weights", weights},
-          {"sample_rate", 48000}};
+  return one_array_wavenet(array, weights);
 }
 
 void PrintTo(const FilmSiteCase& c, std::ostream* os) {
@@ -463,6 +468,64 @@ INSTANTIATE_TEST_SUITE_P(WaveNet, FilmSite, ::testing::ValuesIn(film_site_cases(
                          [](const ::testing::TestParamInfo<FilmSiteCase>& info) {
                            return std::string(info.param.key) + (info.param.head1x1 ? "_head1x1" : "");
                          });
+
+// Where the conv's kernel has a mixin variant, a layer computes z (conv output plus mixin) in the conv's
+// pass. An identity FiLM on the mixin output (zero weights, scale bias 1, no shift) keeps the separate passes
+// with the same sums, so both models must give the same bits: 8 channels with plain layers (8x8 convs),
+// gated and blended ones (16x8), at every instruction set and block pattern.
+nlohmann::json mixin_model(const bool identity_film) {
+  constexpr int kChannels = 8, kKernel = 3;
+  const std::vector<std::string> modes = {"none", "gated", "none", "blended", "none"};
+  nlohmann::json array = {{"input_size", 1},
+                          {"condition_size", 1},
+                          {"head_size", 1},
+                          {"channels", kChannels},
+                          {"kernel_size", kKernel},
+                          {"dilations", {1, 2, 4, 8, 3}},
+                          {"activation", "Tanh"},
+                          {"gating_mode", modes},
+                          {"secondary_activation", {nullptr, "Sigmoid", nullptr, "Sigmoid", nullptr}},
+                          {"head_bias", true},
+                          {"layer1x1", {{"active", true}, {"groups", 1}}}};
+  if (identity_film)
+    array["input_mixin_post_film"] = {{"active", true}, {"shift", false}};
+  std::vector<float> weights;
+  int seed = 0;
+  const auto push = [&](const int count) {
+    for (int i = 0; i < count; ++i, ++seed)
+      weights.push_back(0.3f * static_cast<float>((seed * 7919) % 29) / 29.0f - 0.14f);
+  };
+  push(kChannels); // rechannel
+  for (const std::string& mode : modes) {
+    const int z_rows = mode == "none" ? kChannels : 2 * kChannels;
+    push(z_rows * kChannels * kKernel + z_rows); // conv weight and bias
+    push(z_rows);                                // mixin
+    push(kChannels * kChannels + kChannels);     // layer1x1 weight and bias
+    if (identity_film) {
+      weights.insert(weights.end(), z_rows, 0.0f); // condition -> scale
+      weights.insert(weights.end(), z_rows, 1.0f); // scale bias
+    }
+  }
+  push(kChannels + 1);     // head rechannel weight and bias
+  weights.push_back(0.5f); // head scale
+  return one_array_wavenet(array, weights);
+}
+
+TEST(WaveNet, MixinInTheConvPassMatchesSeparatePasses) {
+  const std::vector<float> input = test_signal(700);
+  const auto render = [&](const nlohmann::json& model_json, const std::vector<int>& blocks) {
+    auto model = nam::get_dsp(model_json);
+    model->Reset(48000, 64);
+    return render_blocks(*model, input, blocks);
+  };
+  nam_test::at_every_available_isa([&](nam::kernels::Isa) {
+    for (const std::vector<int>& blocks : {std::vector<int>{64}, std::vector<int>{37, 1, 64, 5}}) {
+      const std::vector<float> fused = render(mixin_model(false), blocks);
+      EXPECT_EQ(fused, render(mixin_model(true), blocks));
+      EXPECT_GT(nam_test::max_abs_difference(fused, std::vector<float>(fused.size(), 0.0f)), 1e-2);
+    }
+  });
+}
 
 // A plain narrow layer (2 or 4 channels and fast tanh, without FiLMs, gating or a head1x1) runs as one
 // kernel (kernels/narrow_layer.h) in blocks whose size is a multiple of the kernel's frames, and as separate
