@@ -17,25 +17,23 @@ void conv1d_tap(const float* weights, const float* bias, const int taps, const l
 }
 
 /// \brief conv1d_tap plus a WaveNet layer's input mixin from one condition channel, added in the same store
-/// (signature kernels::Conv1DMixinFn): `output[:, t] = conv[:, t] + fma(mixin_weights, condition[t],
+/// (signature kernels::Conv1DMixinFn): `output[:, t] = conv[:, t] + (mixin_weights * condition[t] +
 /// mixin_bias)`, the values of conv1d_tap followed by the (out, 1, 1) Conv1x1 kernel with the convolution's
-/// output as its addend. Only for the shapes that sum input pairs here.
+/// output as its addend. For the shapes of mixin_in_store_fits.
 template <int OutCh, int InCh, int Groups>
 void conv1d_tap_mixin(const float* weights, const float* bias, const int taps, const long tap_offset,
                       const float* input, const long input_stride, const float* mixin_weights,
                       const float* mixin_bias, const float* condition, float* output,
                       const long output_stride, const int num_frames) {
-  constexpr int kPairVectors = input_pair_vectors(OutCh, InCh, Groups, true);
-  static_assert(kPairVectors > 0, "the mixin is added by the input-pair kernels only");
-  conv_input_pairs<OutCh, InCh, true, false, true, kPairVectors>(
-      weights, bias, taps, tap_offset, input, input_stride, nullptr, 0,
-      OneChannelMixin{mixin_weights, mixin_bias, condition}, output, output_stride, num_frames);
+  grouped_conv<OutCh, InCh, Groups, true, false, true>(weights, bias, taps, tap_offset, input, input_stride,
+                                                       nullptr, 0, output, output_stride, num_frames,
+                                                       OneChannelMixin{mixin_weights, mixin_bias, condition});
 }
 
-/// \brief conv1d_tap_mixin for this shape, or nullptr where the shape does not sum input pairs here.
+/// \brief conv1d_tap_mixin for this shape, or nullptr where it has none (mixin_in_store_fits).
 template <int OutCh, int InCh, int Groups>
 constexpr Conv1DMixinFn conv1d_tap_mixin_or_null() {
-  if constexpr (input_pair_vectors(OutCh, InCh, Groups, true) > 0)
+  if constexpr (mixin_in_store_fits(OutCh, InCh, Groups))
     return &conv1d_tap_mixin<OutCh, InCh, Groups>;
   else
     return nullptr;

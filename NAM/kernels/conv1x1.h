@@ -130,13 +130,16 @@ NAM_ALWAYS_INLINE void store_block(float* NAM_RESTRICT y, const float* NAM_RESTR
   }
 }
 
-/// \brief `kFrames` consecutive frames of grouped_conv.
-template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd, int kFrames>
+/// \brief `kFrames` consecutive frames of grouped_conv (plus `mixin`, from the tile's first frame, with
+/// kMixin: one group only, whose packed rows are the mixin's).
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd, bool kMixin, int kFrames>
 NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                  const int taps, const long tap_offset, const float* NAM_RESTRICT x,
                                  const long input_stride, const float* NAM_RESTRICT addend,
-                                 const long addend_stride, float* NAM_RESTRICT y, const long output_stride) {
+                                 const long addend_stride, const OneChannelMixin& mixin,
+                                 float* NAM_RESTRICT y, const long output_stride) {
   using L = Layout<OutCh, InCh, Groups>;
+  static_assert(!kMixin || Groups == 1, "a mixin is added to one group's outputs");
   for (int b = 0; b < L::kBlocks; ++b) {
     const float* NAM_RESTRICT block_weights = weights + b * L::kInPerGroup * L::kBlockRows;
     const float* NAM_RESTRICT block_x = x + b * L::kBlockInputs;
@@ -177,6 +180,21 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
         }
       }
     }
+    if constexpr (kMixin) {
+      Vec<L::kWidth> mixin_weights[L::kChunks], mixin_bias[L::kChunks];
+      NAM_KERNEL_UNROLL
+      for (int c = 0; c < L::kChunks; ++c) {
+        mixin_weights[c] = load<L::kWidth>(mixin.weights + c * L::kWidth);
+        mixin_bias[c] = load<L::kWidth>(mixin.bias + c * L::kWidth);
+      }
+      NAM_KERNEL_UNROLL
+      for (int f = 0; f < kFrames; ++f) {
+        NAM_KERNEL_UNROLL
+        for (int c = 0; c < L::kChunks; ++c)
+          sum.v[f][c] += multiply_add<kFusedMultiplyAdd>(
+              mixin_weights[c], broadcast<L::kWidth>(mixin.condition[f]), mixin_bias[c]);
+      }
+    }
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; ++f)
       store_block<L, kAdd, 0>(y + f * output_stride + b * L::kBlockOutputs,
@@ -184,27 +202,35 @@ NAM_ALWAYS_INLINE void conv_tile(const float* NAM_RESTRICT weights, const float*
   }
 }
 
-/// \brief grouped_conv with the addend choice made: whole tiles, then single frames.
-template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd>
-NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
-                                   const int taps, const long tap_offset, const float* NAM_RESTRICT input,
-                                   const long input_stride, const float* NAM_RESTRICT addend,
-                                   const long addend_stride, float* NAM_RESTRICT output,
-                                   const long output_stride, const int num_frames) {
+/// \brief grouped_conv with the addend and mixin choices made: whole tiles, then single frames.
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd, bool kMixin>
+NAM_ALWAYS_INLINE void
+conv_frames(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias, const int taps,
+            const long tap_offset, const float* NAM_RESTRICT input, const long input_stride,
+            const float* NAM_RESTRICT addend, const long addend_stride, const OneChannelMixin& mixin,
+            float* NAM_RESTRICT output, const long output_stride, const int num_frames) {
   constexpr int kTile = Layout<OutCh, InCh, Groups>::tile_frames(kSeveralTaps);
   int t = 0;
   for (; t + kTile <= num_frames; t += kTile)
-    conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, kTile>(
+    conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, kMixin, kTile>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
-        offset_if<kAdd>(addend, t * addend_stride), addend_stride, output + t * output_stride, output_stride);
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from<kMixin>(mixin, t),
+        output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
-    conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, 1>(
+    conv_tile<OutCh, InCh, Groups, kSeveralTaps, kAdd, kMixin, 1>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
-        offset_if<kAdd>(addend, t * addend_stride), addend_stride, output + t * output_stride, output_stride);
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from<kMixin>(mixin, t),
+        output + t * output_stride, output_stride);
+}
+
+/// \brief True when grouped_conv can add a one-channel mixin to the shape (out, in, groups) as it stores
+/// (kMixin): one group, on the input-pair or the tile path (not a single output nor frame vectors).
+constexpr bool mixin_in_store_fits(const int out, const int in, const int groups) {
+  return groups == 1 && !single_output_fits(out, in, groups) && !frame_vectors_fit(out, in, groups);
 }
 
 /// \brief `output[:, t] = bias + sum_k W_k · input_k[:, t]` for t in [0, num_frames), where tap k reads
-/// `input + k * tap_offset` (one tap unless kSeveralTaps).
+/// `input + k * tap_offset` (one tap unless kSeveralTaps); with kMixin, plus `mixin` (mixin_in_store_fits).
 ///
 /// Layout: each input is column-major InCh x num_frames with a column every `input_stride` floats (one
 /// column per frame); `output` likewise OutCh x num_frames with `output_stride`. The work is vectorized over
@@ -217,12 +243,14 @@ NAM_ALWAYS_INLINE void conv_frames(const float* NAM_RESTRICT weights, const floa
 /// products are summed in input order, tap by tap, and added to the bias and then to the earlier taps, which
 /// is how the generic path rounds; fused (kFusedMultiplyAdd), they are added one by one to the bias with
 /// multiply-adds.
-template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd = false>
+template <int OutCh, int InCh, int Groups, bool kSeveralTaps, bool kAdd = false, bool kMixin = false>
 NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
                                     const int taps, const long tap_offset, const float* NAM_RESTRICT input,
                                     const long input_stride, const float* NAM_RESTRICT addend,
                                     const long addend_stride, float* NAM_RESTRICT output,
-                                    const long output_stride, const int num_frames) {
+                                    const long output_stride, const int num_frames,
+                                    const OneChannelMixin& mixin = OneChannelMixin{}) {
+  static_assert(!kMixin || mixin_in_store_fits(OutCh, InCh, Groups), "no mixin in this shape's store");
   // A compile-time 1 unless the kernel takes several taps, so that single-tap loops unroll away.
   const int tap_count = kSeveralTaps ? taps : 1;
   if constexpr (single_output_fits(OutCh, InCh, Groups)) {
@@ -231,9 +259,9 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
     return;
   }
   if constexpr (constexpr int kPairVectors = input_pair_vectors(OutCh, InCh, Groups, kSeveralTaps)) {
-    conv_input_pairs<OutCh, InCh, kSeveralTaps, kAdd, false, kPairVectors>(
-        weights, bias, tap_count, tap_offset, input, input_stride, addend, addend_stride, OneChannelMixin{},
-        output, output_stride, num_frames);
+    conv_input_pairs<OutCh, InCh, kSeveralTaps, kAdd, kMixin, kPairVectors>(
+        weights, bias, tap_count, tap_offset, input, input_stride, addend, addend_stride, mixin, output,
+        output_stride, num_frames);
     return;
   }
   int done = 0;
@@ -247,9 +275,9 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
                                                      output, num_frames);
     }
   }
-  conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd>(
+  conv_frames<OutCh, InCh, Groups, kSeveralTaps, kAdd, kMixin>(
       weights, bias, tap_count, tap_offset, input + done * input_stride, input_stride,
-      offset_if<kAdd>(addend, done * addend_stride), addend_stride, output + done * output_stride,
+      offset_if<kAdd>(addend, done * addend_stride), addend_stride, mixin, output + done * output_stride,
       output_stride, num_frames - done);
 }
 

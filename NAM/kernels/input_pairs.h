@@ -51,13 +51,20 @@ struct SpreadPair {
 };
 
 /// \brief A WaveNet layer's input mixin from one condition channel, added to the convolution's outputs in
-/// its store (conv1d_tap_mixin): output o of frame t gets `fma(weights[o], condition[t], bias[o])` added,
-/// the rounding of a Conv1x1 kernel of shape (out, 1, 1) that takes the convolution's output as its addend.
+/// its store (conv1d_tap_mixin): output o of frame t gets `weights[o] * condition[t] + bias[o]` added (one
+/// multiply-add, fused where the kernels fuse), the rounding of a Conv1x1 kernel of shape (out, 1, 1) that
+/// takes the convolution's output as its addend.
 struct OneChannelMixin {
   const float* weights = nullptr;   ///< the (out, 1, 1) Conv1x1's packed weight column
   const float* bias = nullptr;      ///< its packed bias
   const float* condition = nullptr; ///< one float per frame
 };
+
+/// \brief `mixin` from frame `frame` on (its condition moved) when kMixin; else `mixin` as it is.
+template <bool kMixin>
+NAM_ALWAYS_INLINE OneChannelMixin mixin_from(const OneChannelMixin& mixin, const int frame) {
+  return OneChannelMixin{mixin.weights, mixin.bias, offset_if<kMixin>(mixin.condition, frame)};
+}
 
 /// \brief Each output's two halves added, from kVectors vectors of sums (lane 2o + h of the sums, vector
 /// after vector, holding output o's sum over the inputs of parity h): a frame's, or one vector each of two
@@ -165,9 +172,6 @@ conv_input_pairs(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bi
                  const long tap_offset, const float* NAM_RESTRICT input, const long input_stride,
                  const float* NAM_RESTRICT addend, const long addend_stride, const OneChannelMixin& mixin,
                  float* NAM_RESTRICT output, const long output_stride, const int num_frames) {
-  const auto mixin_from = [&mixin](const int frame) {
-    return OneChannelMixin{mixin.weights, mixin.bias, offset_if<kMixin>(mixin.condition, frame)};
-  };
   // With several taps the sums of a tile take kAccumulators registers; the rest hold weight vectors and the
   // broadcast inputs.
   // A single tap keeps tiles of half as many frames: at AVX-512 the larger tile ran conv1d_tap 8x8 at six
@@ -178,11 +182,11 @@ conv_input_pairs(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bi
   for (; t + kTile <= num_frames; t += kTile)
     input_pair_tile<OutCh, InCh, kAdd, kMixin, kVectors, kTile>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
-        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from(t), output + t * output_stride,
-        output_stride);
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from<kMixin>(mixin, t),
+        output + t * output_stride, output_stride);
   for (; t < num_frames; ++t)
     input_pair_tile<OutCh, InCh, kAdd, kMixin, kVectors, 1>(
         weights, bias, taps, tap_offset, input + t * input_stride, input_stride,
-        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from(t), output + t * output_stride,
-        output_stride);
+        offset_if<kAdd>(addend, t * addend_stride), addend_stride, mixin_from<kMixin>(mixin, t),
+        output + t * output_stride, output_stride);
 }

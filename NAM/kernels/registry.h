@@ -40,10 +40,10 @@ using Conv1DTapFn = void (*)(const float* weights, const float* bias, int taps, 
                              int num_frames);
 
 /// \brief A Conv1DTapFn with a WaveNet layer's input mixin from one condition channel added in the same
-/// store: `output[:, t] = conv[:, t] + fma(mixin_weights, condition[t], mixin_bias)` (one float of
+/// store: `output[:, t] = conv[:, t] + (mixin_weights * condition[t] + mixin_bias)` (one float of
 /// `condition` per frame; `mixin_weights` and `mixin_bias` packed as an (out, 1, 1) Conv1x1's), with the
-/// values of the tap kernel followed by that Conv1x1's kernel taking the convolution's output as its addend.
-/// Real-time safe.
+/// values of the tap kernel followed by that Conv1x1's kernel, on the same instruction set, taking the
+/// convolution's output as its addend. Real-time safe.
 using Conv1DMixinFn = void (*)(const float* weights, const float* bias, int taps, long tap_offset,
                                const float* input, long input_stride, const float* mixin_weights,
                                const float* mixin_bias, const float* condition, float* output,
@@ -72,7 +72,8 @@ struct KernelInfo {
 /// \brief A registered Conv1x1 kernel (one line of conv1x1_shapes.inc on one instruction set).
 using Conv1x1Kernel = KernelInfo<Conv1x1Fn>;
 /// \brief A registered Conv1D tap kernel (one line of conv1d_tap_shapes.inc on one instruction set), with
-/// its input-mixin variant where the shape has one there (the shapes that sum input pairs, input_pairs.h).
+/// its input-mixin variant where the shape has one there (one group, neither one output nor the frame-vector
+/// shapes: mixin_in_store_fits in conv1x1.h).
 struct Conv1DTapKernel : KernelInfo<Conv1DTapFn> {
   Conv1DMixinFn with_mixin; ///< the kernel plus a one-channel input mixin, or nullptr
 };
