@@ -92,6 +92,9 @@ private:
   /// its weights in kernels::NarrowLayerLayout.
   const kernels::NarrowLayerKernel* _narrow_layer = nullptr;
   AlignedVector<float> _narrow_layer_weights;
+  /// True when the conv's kernel adds the mixin in its own pass (Conv1D::can_add_mixin) and no FiLM comes
+  /// between them (on the conv output, the mixin input or the mixin output).
+  bool _mixin_in_conv_pass = false;
 };
 
 /// \brief A rechannel, a stack of layers sharing one condition, and the head rechannel that turns the sum of

@@ -243,6 +243,8 @@ Layer::Layer(const LayerParams& p) :
     plain = plain && !film;
   if (plain)
     _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels);
+  _mixin_in_conv_pass = !film(FilmSite::conv_output) && !film(FilmSite::mixin_input) &&
+                        !film(FilmSite::mixin_output) && _conv.can_add_mixin(_input_mixin);
 }
 
 void Layer::check(const LayerParams& p) {
@@ -343,12 +345,10 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
     if (FiLM* f = film(site))
       f->Process_(signal, condition, n);
   };
-  // z = conv output + mixin: in the conv's own pass when no FiLM comes between them and its kernel has a
-  // mixin variant, else written by the mixin's kernel in one pass over the conv output (unless a FiLM
-  // modulates the mixin output first).
-  const bool mixin_in_conv_pass = !film(FilmSite::conv_output) && !film(FilmSite::mixin_input) &&
-                                  !film(FilmSite::mixin_output) && condition.outerStride() == 1 &&
-                                  _conv.can_add_mixin(_input_mixin);
+  // z = conv output + mixin: in the conv's own pass where it can (_mixin_in_conv_pass) and the condition is
+  // contiguous, else written by the mixin's kernel in one pass over the conv output (unless a FiLM modulates
+  // the mixin output first).
+  const bool mixin_in_conv_pass = _mixin_in_conv_pass && condition.outerStride() == 1;
   const auto convolve = [&](const Eigen::Ref<const Eigen::MatrixXf>& conv_input) {
     if (mixin_in_conv_pass)
       _conv.process_plus_mixin_(conv_input, n, _input_mixin, condition.data(), _input_mixin.GetOutput());
