@@ -137,6 +137,11 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
     const Vec<kLanes> bias_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(bias_vector);
     const Vec<kLanes> mixin_weights_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(mixin_weights);
     const Vec<kLanes> mixin_bias_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(mixin_bias);
+    // Where the outputs fill their rows (no padding) and both frames' columns are adjacent, as in a layer's
+    // own matrices, the pair is one whole vector in memory: one store (and one addend load) instead of a
+    // half and a shuffled half each.
+    constexpr bool kUnpadded = kRows == OutCh;
+    const bool adjacent_pairs = kUnpadded && output_stride == OutCh && (!kAdd || addend_stride == OutCh);
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; f += 2) {
       const Vec<kLanes> frame_pair[2] = {acc[f][0], acc[f + 1][0]};
@@ -147,11 +152,15 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
             shuffle_lanes<SpreadPair<kRows>, kLanes>(load_repeated_pair<kLanes>(mixin.condition + f));
         outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
       }
-      store_lanes<kAdd, 0, OutCh>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
-                                  lanes<0, kRows>(outputs));
-      store_lanes<kAdd, 0, OutCh>(y + (f + 1) * output_stride,
-                                  offset_if<kAdd>(addend, (f + 1) * addend_stride),
-                                  lanes<kRows, kRows>(outputs));
+      if (adjacent_pairs) {
+        store_sum<kAdd>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride), 0, outputs);
+      } else {
+        store_lanes<kAdd, 0, OutCh>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride),
+                                    lanes<0, kRows>(outputs));
+        store_lanes<kAdd, 0, OutCh>(y + (f + 1) * output_stride,
+                                    offset_if<kAdd>(addend, (f + 1) * addend_stride),
+                                    lanes<kRows, kRows>(outputs));
+      }
     }
   } else {
     NAM_KERNEL_UNROLL
