@@ -144,11 +144,13 @@ TEST_P(Conv1x1Kernel, FusedAddendRoundsAsAddingAfterwards) {
       layer.process_plus_(input, addend, destination.topRows(kernel.out), frames);
       EXPECT_TRUE(destination.topLeftCorner(kernel.out, frames) == expected);
       // Contiguous frames in the addend and the destination, as in a layer's own matrices, which some shapes
-      // store as whole vectors of frames: the same values.
+      // store as whole vectors of frames: the same values (Eigen's product, fused, may round otherwise).
       const Eigen::MatrixXf dense_addend = addend.leftCols(frames);
       Eigen::MatrixXf dense_destination(kernel.out, frames);
       layer.process_plus_(input, dense_addend, dense_destination, frames);
-      EXPECT_TRUE(dense_destination == expected);
+      if (!generic || !kEigenFusesMultiplyAdd) {
+        EXPECT_TRUE(dense_destination == expected);
+      }
       // A zero addend changes nothing: process_ gives the same product.
       layer.process_(input, frames);
       if (!generic || !kEigenFusesMultiplyAdd) {
