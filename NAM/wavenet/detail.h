@@ -74,6 +74,9 @@ private:
     return slot ? &*slot : nullptr;
   }
   Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? z() : _activation; }
+  /// z() = conv output + input mixin, in a pass after the conv's: where FiLMs come between them or the
+  /// condition is strided. The conv output has been computed for `n` frames.
+  void add_mixin_after_conv(const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n);
   /// Fills _narrow_layer_weights from the layer's weights.
   void pack_narrow_layer();
 

@@ -328,6 +328,28 @@ void Layer::pack_narrow_layer() {
   repeat(layout.layer1x1_bias(), [&](const int o) { return _layer1x1->get_bias()(o); });
 }
 
+void Layer::add_mixin_after_conv(const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n) {
+  Eigen::MatrixXf& conv_output = _conv.GetOutput();
+  if (FiLM* f = film(FilmSite::conv_output))
+    f->Process_(conv_output, condition, n);
+  // The mixin's kernel writes the sum in one pass, unless a FiLM must modulate its product first.
+  const auto add_mixin = [&](const Eigen::Ref<const Eigen::MatrixXf>& mixin_input) {
+    if (FiLM* f = film(FilmSite::mixin_output)) {
+      _input_mixin.process_(mixin_input, n);
+      f->Process_(_input_mixin.GetOutput(), condition, n);
+      conv_output.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
+    } else {
+      _input_mixin.process_plus_(mixin_input, conv_output, _input_mixin.GetOutput(), n);
+    }
+  };
+  if (FiLM* f = film(FilmSite::mixin_input)) {
+    f->Process(condition, condition, n);
+    add_mixin(f->GetOutput());
+  } else {
+    add_mixin(condition);
+  }
+}
+
 void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                     Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum) {
@@ -346,8 +368,7 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
       f->Process_(signal, condition, n);
   };
   // z = conv output + mixin: in the conv's own pass where it can (_mixin_in_conv_pass) and the condition is
-  // contiguous, else written by the mixin's kernel in one pass over the conv output (unless a FiLM modulates
-  // the mixin output first).
+  // contiguous, else in a pass of its own (add_mixin_after_conv).
   const bool mixin_in_conv_pass = _mixin_in_conv_pass && condition.outerStride() == 1;
   const auto convolve = [&](const Eigen::Ref<const Eigen::MatrixXf>& conv_input) {
     if (mixin_in_conv_pass)
@@ -361,25 +382,8 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
   } else {
     convolve(input);
   }
-  if (!mixin_in_conv_pass) {
-    Eigen::MatrixXf& conv_output = _conv.GetOutput();
-    modulate_in_place(FilmSite::conv_output, conv_output);
-    const auto add_mixin = [&](const Eigen::Ref<const Eigen::MatrixXf>& mixin_input) {
-      if (FiLM* f = film(FilmSite::mixin_output)) {
-        _input_mixin.process_(mixin_input, n);
-        f->Process_(_input_mixin.GetOutput(), condition, n);
-        conv_output.leftCols(n) += _input_mixin.GetOutput().leftCols(n);
-      } else {
-        _input_mixin.process_plus_(mixin_input, conv_output, _input_mixin.GetOutput(), n);
-      }
-    };
-    if (FiLM* f = film(FilmSite::mixin_input)) {
-      f->Process(condition, condition, n);
-      add_mixin(f->GetOutput());
-    } else {
-      add_mixin(condition);
-    }
-  }
+  if (!mixin_in_conv_pass)
+    add_mixin_after_conv(condition, n);
   Eigen::MatrixXf& z = this->z();
   modulate_in_place(FilmSite::activation_input, z);
 
