@@ -99,6 +99,11 @@ public:
   const Eigen::MatrixXf& get_tap_weight(const int k) const { return _weight[k]; }
   /// \brief The bias; empty without one.
   const Eigen::VectorXf& get_bias() const { return _bias; }
+  /// \brief The taps' weights in the picked kernel's layout (kernels::pack_block_diagonal, tap after tap),
+  /// for a kernel that computes this layer within another's pass; null on the generic path.
+  const float* packed_weights() const { return _tap_kernel ? _packed_weight.data() : nullptr; }
+  /// \brief The bias in the picked kernel's layout (zeros without a bias), or null on the generic path.
+  const float* packed_bias() const { return _tap_kernel ? _packed_bias.data() : nullptr; }
   /// \brief Name of the kernel this layer runs (e.g. "conv1d_tap_o8i8g4__avx2"), or "conv1d_tap__generic".
   const char* kernel_name() const { return kernels::conv1d_tap_kernel_name(_tap_kernel); }
 

@@ -79,17 +79,15 @@ NAM_ALWAYS_INLINE Vec<kVectors * kLanes / 2> add_parity_halves(const Vec<kLanes>
            shuffle_pair<ParityHalf<1>, kLanes>(sums[0], sums[1]);
 }
 
-/// \brief `kFrames` consecutive frames (inputs and outputs `input_stride` and `output_stride` apart).
-/// With kMixin, `mixin` adds the input mixin of these frames (its condition from the tile's first frame).
-template <int OutCh, int InCh, bool kAdd, bool kMixin, int kVectors, int kFrames>
-NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
-                                       const int taps, const long tap_offset, const float* NAM_RESTRICT x,
-                                       const long input_stride, const float* NAM_RESTRICT addend,
-                                       const long addend_stride, const OneChannelMixin& mixin,
-                                       float* NAM_RESTRICT y, const long output_stride) {
+/// \brief The sums of `kFrames` consecutive frames (inputs `input_stride` apart) over `taps` taps: lane
+/// 2o + h of acc[f] (vector after vector) adds output o's products with the inputs of parity h to zero, in
+/// tap order and, within a tap, input order, each with a fused multiply-add.
+template <int OutCh, int InCh, int kVectors, int kFrames>
+NAM_ALWAYS_INLINE void input_pair_sums(const float* NAM_RESTRICT weights, const int taps,
+                                       const long tap_offset, const float* NAM_RESTRICT x,
+                                       const long input_stride, Vec<kLanes> (&acc)[kFrames][kVectors]) {
   constexpr long kTapFloats = packed_size(OutCh, InCh, 1);
   constexpr long kCopyOffset = second_copy_offset(OutCh, InCh);
-  Vec<kLanes> acc[kFrames][kVectors];
   NAM_KERNEL_UNROLL
   for (int f = 0; f < kFrames; ++f) {
     NAM_KERNEL_UNROLL
@@ -124,19 +122,58 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
       }
     }
   }
-  constexpr int kRows = kVectors * kLanes / 2; // OutCh and the padding outputs
-  const Vec<kRows> bias_vector = load<kRows>(bias);
-  Vec<kRows> mixin_weights = zeros<kRows>(), mixin_bias = zeros<kRows>();
-  if constexpr (kMixin) {
-    mixin_weights = load<kRows>(mixin.weights);
-    mixin_bias = load<kRows>(mixin.bias);
+}
+
+/// \brief The outputs of two frames whose sums fill half a vector each (kRows lanes of outputs, padding
+/// included): their halves added (one vector, the first frame's outputs, then the second's), then the bias
+/// and, with kMixin, the input mixin; the epilogue two frames share.
+template <int kRows, bool kMixin>
+struct FramePairOutputs {
+  Vec<kLanes> bias_twice;
+  Vec<kLanes> mixin_weights_twice;
+  Vec<kLanes> mixin_bias_twice;
+
+  /// \brief From a packed bias and, with kMixin, `mixin`'s packed weights and bias.
+  NAM_ALWAYS_INLINE FramePairOutputs(const float* NAM_RESTRICT bias, const OneChannelMixin& mixin) :
+      bias_twice(twice(bias)),
+      mixin_weights_twice(kMixin ? twice(mixin.weights) : zeros<kLanes>()),
+      mixin_bias_twice(kMixin ? twice(mixin.bias) : zeros<kLanes>()) {}
+
+  /// \brief Two frames' outputs from their sums; `condition` points at the first frame's (with kMixin).
+  NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes>& first, const Vec<kLanes>& second,
+                                           const float* condition) const {
+    const Vec<kLanes> frame_pair[2] = {first, second};
+    Vec<kLanes> outputs = add_parity_halves<2>(frame_pair) + bias_twice;
+    if constexpr (kMixin) {
+      // The two frames' conditions, each over its frame's lanes.
+      const Vec<kLanes> conditions =
+          shuffle_lanes<SpreadPair<kRows>, kLanes>(load_repeated_pair<kLanes>(condition));
+      outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
+    }
+    return outputs;
   }
+
+private:
+  static NAM_ALWAYS_INLINE Vec<kLanes> twice(const float* NAM_RESTRICT packed) {
+    return shuffle_lanes<RepeatedRows<kRows>, kLanes>(load<kRows>(packed));
+  }
+};
+
+/// \brief `kFrames` consecutive frames (inputs and outputs `input_stride` and `output_stride` apart).
+/// With kMixin, `mixin` adds the input mixin of these frames (its condition from the tile's first frame).
+template <int OutCh, int InCh, bool kAdd, bool kMixin, int kVectors, int kFrames>
+NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT bias,
+                                       const int taps, const long tap_offset, const float* NAM_RESTRICT x,
+                                       const long input_stride, const float* NAM_RESTRICT addend,
+                                       const long addend_stride, const OneChannelMixin& mixin,
+                                       float* NAM_RESTRICT y, const long output_stride) {
+  Vec<kLanes> acc[kFrames][kVectors];
+  input_pair_sums<OutCh, InCh, kVectors, kFrames>(weights, taps, tap_offset, x, input_stride, acc);
+  constexpr int kRows = kVectors * kLanes / 2; // OutCh and the padding outputs
   if constexpr (kVectors == 1 && kFrames % 2 == 0) {
-    // Half-vector sums: two frames share the shuffles that add their halves (one vector of both frames'
-    // outputs), then the bias (and the mixin), twice over.
-    const Vec<kLanes> bias_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(bias_vector);
-    const Vec<kLanes> mixin_weights_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(mixin_weights);
-    const Vec<kLanes> mixin_bias_twice = shuffle_lanes<RepeatedRows<kRows>, kLanes>(mixin_bias);
+    // Half-vector sums: two frames share the shuffles that add their halves, then the bias (and the mixin),
+    // twice over.
+    const FramePairOutputs<kRows, kMixin> pair_outputs(bias, mixin);
     // Where the outputs fill their rows (no padding) and both frames' columns are adjacent, as in a layer's
     // own matrices, the pair is one whole vector in memory: one store (and one addend load) instead of a
     // half and a shuffled half each.
@@ -144,14 +181,8 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
     const bool adjacent_pairs = kUnpadded && output_stride == OutCh && (!kAdd || addend_stride == OutCh);
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; f += 2) {
-      const Vec<kLanes> frame_pair[2] = {acc[f][0], acc[f + 1][0]};
-      Vec<kLanes> outputs = add_parity_halves<2>(frame_pair) + bias_twice;
-      if constexpr (kMixin) {
-        // The two frames' conditions, each over its frame's lanes.
-        const Vec<kLanes> conditions =
-            shuffle_lanes<SpreadPair<kRows>, kLanes>(load_repeated_pair<kLanes>(mixin.condition + f));
-        outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
-      }
+      const Vec<kLanes> outputs =
+          pair_outputs(acc[f][0], acc[f + 1][0], offset_if<kMixin>(mixin.condition, f));
       if (adjacent_pairs) {
         store_sum<kAdd>(y + f * output_stride, offset_if<kAdd>(addend, f * addend_stride), 0, outputs);
       } else {
@@ -163,6 +194,12 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
       }
     }
   } else {
+    const Vec<kRows> bias_vector = load<kRows>(bias);
+    Vec<kRows> mixin_weights = zeros<kRows>(), mixin_bias = zeros<kRows>();
+    if constexpr (kMixin) {
+      mixin_weights = load<kRows>(mixin.weights);
+      mixin_bias = load<kRows>(mixin.bias);
+    }
     NAM_KERNEL_UNROLL
     for (int f = 0; f < kFrames; ++f) {
       Vec<kRows> outputs = add_parity_halves<kVectors>(acc[f]) + bias_vector;

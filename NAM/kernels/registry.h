@@ -59,6 +59,25 @@ using Conv1DMixinFn = void (*)(const float* weights, const float* bias, int taps
 using NarrowLayerFn = void (*)(const float* weights, int taps, long tap_offset, const float* oldest_tap,
                                const float* condition, float* head_sum, float* output, int num_frames);
 
+/// \brief A paired-layer kernel's weights: those of the layer's own convolutions, as they packed them for
+/// their kernels (Conv1D::packed_weights, Conv1x1::packed_weights).
+struct PairedLayerWeights {
+  const float* conv = nullptr;          ///< the dilated convolution's taps
+  const float* conv_bias = nullptr;     ///< its bias
+  const float* mixin = nullptr;         ///< the (C, 1, 1) input mixin's weights
+  const float* mixin_bias = nullptr;    ///< its bias (zeros)
+  const float* layer1x1 = nullptr;      ///< the C x C layer1x1's weights
+  const float* layer1x1_bias = nullptr; ///< its bias
+  float negative_slope = 0.0f;          ///< the LeakyReLU's
+};
+
+/// \brief A WaveNet layer whose channels fill half a vector, in one pass (paired_layer.h): the layer of
+/// NarrowLayerFn, with LeakyReLU or fast tanh, its weights those of its convolutions. `num_frames` is even.
+/// The same values as the separate kernels and activation loop. Real-time safe.
+using PairedLayerFn = void (*)(const PairedLayerWeights& weights, int taps, long tap_offset,
+                               const float* oldest_tap, const float* condition, float* head_sum,
+                               float* output, int num_frames);
+
 /// \brief One registered kernel: its name (e.g. "conv1x1_o16i8g2__avx2"), its shape and instruction set.
 template <class Fn>
 struct KernelInfo {
@@ -87,12 +106,22 @@ struct NarrowLayerKernel {
   NarrowLayerFn fn; ///< the kernel
 };
 
+/// \brief A registered paired-layer kernel.
+struct PairedLayerKernel {
+  const char* name; ///< `paired_layer_c<channels>__<isa>`
+  int channels;     ///< C
+  Isa isa;          ///< instruction set it is compiled for
+  PairedLayerFn fn; ///< the kernel
+};
+
 /// \brief Names of the generic paths, as reported for layers that run no templated kernel.
 inline constexpr const char* kConv1x1GenericName = "conv1x1__generic";
 /// \brief Name reported for Conv1D layers on the generic path.
 inline constexpr const char* kConv1DTapGenericName = "conv1d_tap__generic";
 /// \brief Name reported for a plain narrow layer that runs its convolutions separately.
 inline constexpr const char* kNarrowLayerSeparateName = "narrow_layer__separate";
+/// \brief Name reported for a plain LeakyReLU layer that runs its convolutions separately.
+inline constexpr const char* kPairedLayerSeparateName = "paired_layer__separate";
 
 /// \brief Every compiled-in Conv1x1 kernel: all shapes for baseline, then for avx2, then avx512 (where
 /// compiled). Includes kernels this CPU cannot run; check isa_available() before calling one.
@@ -114,6 +143,14 @@ std::span<const NarrowLayerKernel> narrow_layer_kernels();
 /// pick listener, if one is set.
 const NarrowLayerKernel* pick_narrow_layer_kernel(int channels);
 
+/// \brief Every compiled-in paired-layer kernel.
+std::span<const PairedLayerKernel> paired_layer_kernels();
+/// \brief The paired-layer kernel for `channels` on the selected instruction set, or
+/// nullptr (none there, or the generic path forced). Only there: the separate kernels it stands for are
+/// registered at every level, so a layer that could run it picks theirs on the selected one. Reports the pick
+/// to the pick listener, if one is set.
+const PairedLayerKernel* pick_paired_layer_kernel(int channels);
+
 /// \brief The input-mixin variant of a picked Conv1D tap kernel (same shape and instruction set, so the
 /// same values plus the mixin), or nullptr when it has none or `kernel` is nullptr.
 Conv1DMixinFn conv1d_tap_mixin_variant(Conv1DTapFn kernel);
@@ -132,7 +169,8 @@ bool force_generic();
 
 /// \brief What a pick chose, for tools that list each layer's kernel (`loadmodel --kernels`).
 struct PickReport {
-  const char* layer;       ///< "conv1x1", "conv1d_tap" or "narrow_layer" (a WaveNet layer in one kernel)
+  const char* layer;       ///< "conv1x1", "conv1d_tap", "narrow_layer" or "paired_layer" (a WaveNet layer in
+                           ///< one kernel)
   int out;                 ///< output channels
   int in;                  ///< input channels
   int groups;              ///< channel groups

@@ -5,8 +5,8 @@
 //
 // No include guard on purpose: kernels/registry.inc and lstm.cpp include this file once inside each of their
 // instruction-set namespaces, so each gets its own force-inlined copies, after defining there kLanes (the
-// floats in one of the target's vectors). It includes nothing: <cstring>, <cmath>, <utility> and, on x86,
-// <immintrin.h> come first (kernels/registry.inc, lstm.cpp).
+// floats in one of the target's vectors). It includes nothing: <algorithm>, <cstring>, <cmath>, <utility>
+// and, on x86, <immintrin.h> come first (kernels/registry.inc, lstm.cpp).
 
 #ifndef NAM_KERNEL_UNROLL
 #  if defined(__GNUC__) || defined(__clang__)
@@ -123,6 +123,44 @@ NAM_ALWAYS_INLINE Vec<N> abs_lanes(const Vec<N>& v) {
   }
   return result;
 #endif
+}
+
+/// \brief std::max(a, b) in every lane: `a < b ? b : a`, so a NaN in `a` and the second of two zeros of
+/// either sign survive (one vmaxps with its operands swapped, where the compiler would compare and blend; at
+/// AVX-512 in its masked form, because GCC 12's unmasked one reads an undefined register and warns).
+template <class V>
+NAM_ALWAYS_INLINE V max_lanes(const V& a, const V& b) {
+  constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(float));
+#if NAM_KERNELS_X86
+  if constexpr (kCount == 16 && kLanes >= 16)
+    return _mm512_maskz_max_ps(0xffff, b, a);
+  else if constexpr (kCount == 8 && kLanes >= 8)
+    return _mm256_max_ps(b, a);
+  else if constexpr (kCount == 4)
+    return _mm_max_ps(b, a);
+#endif
+  V result;
+  for (int i = 0; i < kCount; ++i)
+    result[i] = std::max(a[i], b[i]);
+  return result;
+}
+
+/// \brief std::min(a, b) in every lane: `b < a ? b : a` (as max_lanes).
+template <class V>
+NAM_ALWAYS_INLINE V min_lanes(const V& a, const V& b) {
+  constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(float));
+#if NAM_KERNELS_X86
+  if constexpr (kCount == 16 && kLanes >= 16)
+    return _mm512_maskz_min_ps(0xffff, b, a);
+  else if constexpr (kCount == 8 && kLanes >= 8)
+    return _mm256_min_ps(b, a);
+  else if constexpr (kCount == 4)
+    return _mm_min_ps(b, a);
+#endif
+  V result;
+  for (int i = 0; i < kCount; ++i)
+    result[i] = std::min(a[i], b[i]);
+  return result;
 }
 
 /// \brief N consecutive floats from `p` (no alignment needed).

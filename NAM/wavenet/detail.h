@@ -42,7 +42,8 @@ public:
   /// rows). Results: the residual output in `output_next_layer` (C rows, first `num_frames` columns; the
   /// next layer's input block or GetOutputNextLayer(), not overlapping `input`) and the head output (head
   /// width rows), added to `head_sum` (head width contiguous floats per frame) and kept in GetOutputHead(),
-  /// except where the layer ran as one kernel (kernels/narrow_layer.h), which writes only `head_sum`.
+  /// except where the layer ran as one kernel (kernels/narrow_layer.h, kernels/paired_layer.h), which writes
+  /// only `head_sum`.
   void Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum);
@@ -74,6 +75,11 @@ private:
     return slot ? &*slot : nullptr;
   }
   Eigen::MatrixXf& activation_output() { return _gating_mode == GatingMode::NONE ? z() : _activation; }
+  /// Runs the whole layer as its one-pass kernel, when it has one and the block suits it (frames, contiguous
+  /// condition and output); returns false, having done nothing, otherwise.
+  bool process_in_one_pass(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                           const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n,
+                           Eigen::Ref<Eigen::MatrixXf>& output_next_layer, float* head_sum);
   /// z() = conv output + input mixin, in a pass after the conv's: where FiLMs come between them or the
   /// condition is strided. The conv output has been computed for `n` frames.
   void add_mixin_after_conv(const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n);
@@ -95,6 +101,9 @@ private:
   /// its weights in kernels::NarrowLayerLayout.
   const kernels::NarrowLayerKernel* _narrow_layer = nullptr;
   AlignedVector<float> _narrow_layer_weights;
+  /// The one-pass kernel for a plain LeakyReLU layer of half a vector's width, or null.
+  const kernels::PairedLayerKernel* _paired_layer = nullptr;
+  float _negative_slope = 0.0f; ///< the LeakyReLU's, for _paired_layer
   /// True when the conv's kernel adds the mixin in its own pass (Conv1D::can_add_mixin) and no FiLM comes
   /// between them (on the conv output, the mixin input or the mixin output).
   bool _mixin_in_conv_pass = false;

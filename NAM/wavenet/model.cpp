@@ -233,18 +233,26 @@ Layer::Layer(const LayerParams& p) :
     if (settings.active)
       _films[i].emplace(p.condition_size, p.film_width(film_site(i)), settings.shift, settings.groups);
   }
-  // A layer that is nothing but convolution, mixin, fast tanh and layer1x1 may run as one kernel, where one
-  // serves its width at this instruction set (kernels/narrow_layer.h).
-  bool plain = p.gating_mode == GatingMode::NONE && p.layer1x1_params.active &&
-               p.layer1x1_params.groups == 1 && !p.head1x1_params.active && p.bottleneck == p.channels &&
-               p.groups_input == 1 && p.condition_size == 1 && p.groups_input_mixin == 1 &&
-               dynamic_cast<const activations::ActivationFastTanh*>(_primary.get()) != nullptr;
-  for (const auto& film : _films)
-    plain = plain && !film;
-  if (plain)
-    _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels);
   _mixin_in_conv_pass = !film(FilmSite::conv_output) && !film(FilmSite::mixin_input) &&
                         !film(FilmSite::mixin_output) && _conv.can_add_mixin(_input_mixin);
+  // A layer that is nothing but convolution, mixin, activation and layer1x1 may run as one kernel, where one
+  // serves its width and activation at this instruction set: narrow ones with fast tanh
+  // (kernels/narrow_layer.h), those of half a vector with LeakyReLU (kernels/paired_layer.h).
+  bool plain = p.gating_mode == GatingMode::NONE && p.layer1x1_params.active &&
+               p.layer1x1_params.groups == 1 && !p.head1x1_params.active && p.bottleneck == p.channels &&
+               p.groups_input == 1 && p.condition_size == 1 && p.groups_input_mixin == 1;
+  for (const auto& film : _films)
+    plain = plain && !film;
+  if (!plain)
+    return;
+  if (dynamic_cast<const activations::ActivationFastTanh*>(_primary.get()))
+    _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels);
+  // The paired kernel reads the weights its convolutions packed for their own kernels.
+  const auto* leaky_relu = dynamic_cast<const activations::ActivationLeakyReLU*>(_primary.get());
+  if (leaky_relu && _mixin_in_conv_pass && _layer1x1->packed_weights()) {
+    _paired_layer = kernels::pick_paired_layer_kernel(p.channels);
+    _negative_slope = leaky_relu->negative_slope();
+  }
 }
 
 void Layer::check(const LayerParams& p) {
@@ -328,6 +336,33 @@ void Layer::pack_narrow_layer() {
   repeat(layout.layer1x1_bias(), [&](const int o) { return _layer1x1->get_bias()(o); });
 }
 
+bool Layer::process_in_one_pass(const Eigen::Ref<const Eigen::MatrixXf>& input,
+                                const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n,
+                                Eigen::Ref<Eigen::MatrixXf>& output_next_layer, float* head_sum) {
+  const int frames = _narrow_layer ? _narrow_layer->frames : 2;
+  if (!(_narrow_layer || _paired_layer) || n % frames != 0 || condition.outerStride() != 1 ||
+      output_next_layer.outerStride() != output_next_layer.rows())
+    return false;
+  const float* oldest_tap = _conv.consume_input(input, n);
+  const int taps = static_cast<int>(_conv.get_kernel_size());
+  const long tap_offset = static_cast<long>(_conv.get_dilation()) * _conv.get_in_channels();
+  if (_narrow_layer) {
+    _narrow_layer->fn(_narrow_layer_weights.data(), taps, tap_offset, oldest_tap, condition.data(), head_sum,
+                      output_next_layer.data(), n);
+  } else {
+    const kernels::PairedLayerWeights weights{_conv.packed_weights(),
+                                              _conv.packed_bias(),
+                                              _input_mixin.packed_weights(),
+                                              _input_mixin.packed_bias(),
+                                              _layer1x1->packed_weights(),
+                                              _layer1x1->packed_bias(),
+                                              _negative_slope};
+    _paired_layer->fn(weights, taps, tap_offset, oldest_tap, condition.data(), head_sum,
+                      output_next_layer.data(), n);
+  }
+  return true;
+}
+
 void Layer::add_mixin_after_conv(const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n) {
   Eigen::MatrixXf& conv_output = _conv.GetOutput();
   if (FiLM* f = film(FilmSite::conv_output))
@@ -354,14 +389,8 @@ void Layer::Process(const Eigen::Ref<const Eigen::MatrixXf>& input,
                     const Eigen::Ref<const Eigen::MatrixXf>& condition, const int num_frames,
                     Eigen::Ref<Eigen::MatrixXf> output_next_layer, float* head_sum) {
   const int n = num_frames;
-  if (_narrow_layer && n % _narrow_layer->frames == 0 && condition.outerStride() == 1 &&
-      output_next_layer.outerStride() == output_next_layer.rows()) {
-    const float* oldest_tap = _conv.consume_input(input, n);
-    _narrow_layer->fn(_narrow_layer_weights.data(), static_cast<int>(_conv.get_kernel_size()),
-                      static_cast<long>(_conv.get_dilation()) * _conv.get_in_channels(), oldest_tap,
-                      condition.data(), head_sum, output_next_layer.data(), n);
+  if (process_in_one_pass(input, condition, n, output_next_layer, head_sum))
     return;
-  }
   // A FiLM on an input writes a modulated copy; one on an output modulates it in place.
   const auto modulate_in_place = [&](const FilmSite site, Eigen::MatrixXf& signal) {
     if (FiLM* f = film(site))

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "NAM/activations.h"
 #include "NAM/conv1d.h"
 #include "NAM/conv1x1.h"
 #include "NAM/kernels/registry.h"
@@ -410,6 +411,81 @@ INSTANTIATE_TEST_SUITE_P(KernelsConv1DTap, Conv1DTapKernel,
                          ::testing::ValuesIn(nam::kernels::conv1d_tap_kernels()),
                          kernel_test_name<nam::kernels::Conv1DTapKernel>);
 
+// ----------------------------------------------------------------------------------- paired-layer kernels
+
+class PairedLayerKernel : public ::testing::TestWithParam<nam::kernels::PairedLayerKernel> {};
+
+// The one-pass kernel of a plain LeakyReLU layer against the separate kernels it stands for, run as a layer
+// runs them (conv with mixin, the activation loop adding to the head sum, layer1x1 plus the residual), on
+// consecutive blocks of one signal: the same bits in the head sum and the output, for several tap counts,
+// dilations and slopes (a negative one included), and inputs scaled to reach both sides of the knee.
+TEST_P(PairedLayerKernel, GivesTheSeparateKernelsBits) {
+  const auto& kernel = GetParam();
+  skip_unless_available(kernel);
+  RegistryState restore;
+  const int c = kernel.channels;
+  const int block_frames[] = {2, 16, 18, 64, 62, 30, kMaxFrames};
+  long total = 0;
+  for (const int frames : block_frames)
+    total += frames;
+  const Eigen::MatrixXf signal = 3.0f * nam_tools::random_matrix(c, total, 31);
+  const Eigen::MatrixXf condition = nam_tools::random_matrix(1, total, 37);
+  struct Shape {
+    int taps, dilation;
+    float slope;
+  };
+  for (const Shape shape : {Shape{6, 7, 0.01f}, Shape{1, 1, 0.2f}, Shape{3, 2, -0.3f}, Shape{15, 1, 0.01f}}) {
+    SCOPED_TRACE(std::to_string(shape.taps) + " taps, dilation " + std::to_string(shape.dilation) +
+                 ", slope " + std::to_string(shape.slope));
+    const auto conv_weights =
+        nam_tools::random_values(nam::Conv1D::count_weights(c, c, shape.taps, true, 1), shape.taps);
+    const auto mixin_weights = nam_tools::random_values(c, 41);
+    const auto layer1x1_weights = nam_tools::random_values(nam::Conv1x1::count_weights(c, c, true, 1), 43);
+    const auto conv = [&] {
+      return build_layer<nam::Conv1D>(kernel.isa, false, conv_weights, c, c, shape.taps, 1, shape.dilation,
+                                      1);
+    };
+    nam::Conv1D separate_conv = conv(), paired_conv = conv();
+    auto mixin = build_layer<nam::Conv1x1>(kernel.isa, false, mixin_weights, 1, c, false, 1);
+    auto layer1x1 = build_layer<nam::Conv1x1>(kernel.isa, false, layer1x1_weights, c, c, true, 1);
+    ASSERT_TRUE(separate_conv.can_add_mixin(mixin));
+    ASSERT_NE(layer1x1.packed_weights(), nullptr);
+    nam::activations::ActivationLeakyReLU leaky_relu(shape.slope);
+    const nam::kernels::PairedLayerWeights weights{paired_conv.packed_weights(),
+                                                   paired_conv.packed_bias(),
+                                                   mixin.packed_weights(),
+                                                   mixin.packed_bias(),
+                                                   layer1x1.packed_weights(),
+                                                   layer1x1.packed_bias(),
+                                                   shape.slope};
+    Eigen::MatrixXf z(c, kMaxFrames), separate_out(c, kMaxFrames), paired_out(c, kMaxFrames);
+    Eigen::MatrixXf separate_head = Eigen::MatrixXf::Zero(c, kMaxFrames), paired_head = separate_head;
+    long start = 0;
+    for (const int frames : block_frames) {
+      SCOPED_TRACE(std::to_string(frames) + " frames from frame " + std::to_string(start));
+      const auto block = signal.middleCols(start, frames);
+      const float* block_condition = condition.data() + start;
+      separate_conv.process_plus_mixin_(block, frames, mixin, block_condition, z);
+      ASSERT_TRUE(leaky_relu.apply_adding_to(z.data(), static_cast<long>(c) * frames, separate_head.data()));
+      layer1x1.process_plus_(z, block, separate_out, frames);
+      const float* oldest_tap = paired_conv.consume_input(block, frames);
+      kernel.fn(weights, shape.taps, static_cast<long>(shape.dilation) * c, oldest_tap, block_condition,
+                paired_head.data(), paired_out.data(), frames);
+      EXPECT_EQ(0, std::memcmp(separate_out.data(), paired_out.data(), sizeof(float) * c * frames));
+      EXPECT_EQ(0, std::memcmp(separate_head.data(), paired_head.data(), sizeof(float) * c * frames));
+      // The residual alone would pass the output through; the head sum is built from nothing.
+      EXPECT_GT((separate_out.leftCols(frames) - block).cwiseAbs().maxCoeff(), 1e-2f);
+      EXPECT_GT(separate_head.leftCols(frames).cwiseAbs().maxCoeff(), 1e-2f);
+      start += frames;
+    }
+  }
+}
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PairedLayerKernel); // none without x86 regions
+INSTANTIATE_TEST_SUITE_P(KernelsPairedLayer, PairedLayerKernel,
+                         ::testing::ValuesIn(nam::kernels::paired_layer_kernels()),
+                         kernel_test_name<nam::kernels::PairedLayerKernel>);
+
 // ------------------------------------------------------------------------------------------ the registry
 
 template <class Kernel>
@@ -534,8 +610,13 @@ TEST(KernelModels, EveryReferenceConvolutionHasATemplatedKernel) {
   RegistryState restore;
   std::set<std::string> fallbacks;
   std::string model;
+  // A whole layer's kernel that does not serve the layer leaves it to its convolutions' picks, checked here.
+  const auto is_convolution = [](const std::string& layer) {
+    return layer == "conv1x1" || layer == "conv1d_tap";
+  };
   nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& report) {
-    if (!report.why_generic.empty() && report.why_generic.find("depthwise") == std::string::npos)
+    if (is_convolution(report.layer) && !report.why_generic.empty() &&
+        report.why_generic.find("depthwise") == std::string::npos)
       fallbacks.insert(model + ": " + report.layer + " " + report.why_generic);
   });
   for (const auto& c : cases) {

@@ -570,6 +570,54 @@ TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
   });
 }
 
+// A plain LeakyReLU layer whose channels fill half a vector (8 at AVX-512) runs as one kernel
+// (kernels/paired_layer.h) in blocks of an even size, and as separate kernels in the others; both must give
+// the same bits. Two 8-channel arrays (kernel sizes 6 and 3, slopes 0.01 and 0.2): rendered in 64-frame
+// blocks, where the one kernel runs where one is registered, and in odd blocks, where it never does.
+TEST(WaveNet, PairedLayersInOneKernelGiveTheSeparateKernelsBits) {
+  const auto array = [](const int input, const int kernel, const std::vector<int>& dilations,
+                        const float slope, const int head) {
+    return nlohmann::json{{"input_size", input},
+                          {"condition_size", 1},
+                          {"head_size", head},
+                          {"channels", 8},
+                          {"kernel_size", kernel},
+                          {"dilations", dilations},
+                          {"activation", {{"type", "LeakyReLU"}, {"negative_slope", slope}}},
+                          {"gated", false},
+                          {"head_bias", true},
+                          {"layer1x1", {{"active", true}, {"groups", 1}}}};
+  };
+  const nlohmann::json config = {
+      {"layers", {array(1, 6, {1, 3, 7, 17}, 0.01f, 8), array(8, 3, {1, 5}, 0.2f, 1)}},
+      {"head", nullptr},
+      {"head_scale", 0.5}};
+  const nlohmann::json model_json = {
+      {"version", "0.7.0"},
+      {"architecture", "WaveNet"},
+      {"config", config},
+      {"weights", nam_tools::random_values(static_cast<long>(nam_tools::count_wavenet_weights(config)), 23)},
+      {"sample_rate", 48000}};
+  const std::vector<float> input = test_signal(1000);
+  nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
+    std::vector<std::string> picks;
+    nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
+      if (std::string(pick.layer) == "paired_layer")
+        picks.push_back(pick.kernel);
+    });
+    auto model = nam::get_dsp(model_json);
+    nam::kernels::set_pick_listener(nullptr);
+    ASSERT_EQ(picks.size(), 6u); // every layer is plain
+    for (const std::string& kernel : picks)
+      EXPECT_EQ(kernel != nam::kernels::kPairedLayerSeparateName, isa == nam::kernels::Isa::avx512) << kernel;
+    model->Reset(48000, 64);
+    const std::vector<float> even_blocks = render_blocks(*model, input, {64});
+    model->Reset(48000, 64);
+    EXPECT_EQ(render_blocks(*model, input, {37, 1, 63, 5, 27}), even_blocks);
+    EXPECT_GT(nam_test::max_abs_difference(even_blocks, std::vector<float>(even_blocks.size(), 0.0f)), 1e-2);
+  });
+}
+
 nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
   return container["config"]["submodels"][index]["model"];
 }
