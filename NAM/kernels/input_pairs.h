@@ -36,13 +36,6 @@ struct ParityHalf {
   static constexpr int lane(const int l) { return 2 * l + H; }
 };
 
-/// \brief Lane l takes lane l % kRows: a vector of kRows lanes repeated.
-template <int kRows>
-struct RepeatedRows {
-  /// \brief The source lane of lane `l`.
-  static constexpr int lane(const int l) { return l % kRows; }
-};
-
 /// \brief Lane l takes lane l / kRows: the two values of a repeated pair, each over kRows lanes.
 template <int kRows>
 struct SpreadPair {

@@ -287,6 +287,11 @@ constexpr int power_of_two_floor(const int n) {
   return p;
 }
 
+/// \brief log2 of a power of two `n`.
+constexpr int power_of_two_log2(const int n) {
+  return n > 1 ? 1 + power_of_two_log2(n / 2) : 0;
+}
+
 /// \brief Writes lanes [From, From + Count) of `v` to `y + From` in power-of-two pieces (a group of 6
 /// outputs is a 4-store and a 2-store), so that the padding lanes are never stored (nor, with kAdd, the
 /// addend read past its real lanes). With kAdd each piece first gets the addend's matching floats added.
@@ -311,6 +316,13 @@ NAM_ALWAYS_INLINE Vec<sizeof...(Lane)> shuffle_lanes(const V& v, std::integer_se
   return shuffled;
 #endif
 }
+
+/// \brief Lane l takes lane l % kRows: a vector of kRows lanes repeated.
+template <int kRows>
+struct RepeatedRows {
+  /// \brief The source lane of lane `l`.
+  static constexpr int lane(const int l) { return l % kRows; }
+};
 
 /// \brief shuffle_lanes into an N-lane vector.
 template <class Map, int N, class V>
