@@ -125,42 +125,37 @@ NAM_ALWAYS_INLINE Vec<N> abs_lanes(const Vec<N>& v) {
 #endif
 }
 
-/// \brief std::max(a, b) in every lane: `a < b ? b : a`, so a NaN in `a` and the second of two zeros of
-/// either sign survive (one vmaxps with its operands swapped, where the compiler would compare and blend; at
-/// AVX-512 in its masked form, because GCC 12's unmasked one reads an undefined register and warns).
-template <class V>
-NAM_ALWAYS_INLINE V max_lanes(const V& a, const V& b) {
+/// \brief std::max(a, b) (kMax) or std::min(a, b) in every lane: `a < b ? b : a` or `b < a ? b : a`, so
+/// a NaN in `a` and the second of two zeros of either sign survive (one vmaxps or vminps with its operands
+/// swapped, where the compiler would compare and blend; at AVX-512 in the masked form, because GCC 12's
+/// unmasked one reads an undefined register and warns).
+template <bool kMax, class V>
+NAM_ALWAYS_INLINE V extreme_lanes(const V& a, const V& b) {
   constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(float));
 #if NAM_KERNELS_X86
   if constexpr (kCount == 16 && kLanes >= 16)
-    return _mm512_maskz_max_ps(0xffff, b, a);
+    return kMax ? _mm512_maskz_max_ps(0xffff, b, a) : _mm512_maskz_min_ps(0xffff, b, a);
   else if constexpr (kCount == 8 && kLanes >= 8)
-    return _mm256_max_ps(b, a);
+    return kMax ? _mm256_max_ps(b, a) : _mm256_min_ps(b, a);
   else if constexpr (kCount == 4)
-    return _mm_max_ps(b, a);
+    return kMax ? _mm_max_ps(b, a) : _mm_min_ps(b, a);
 #endif
   V result;
   for (int i = 0; i < kCount; ++i)
-    result[i] = std::max(a[i], b[i]);
+    result[i] = kMax ? std::max(a[i], b[i]) : std::min(a[i], b[i]);
   return result;
 }
 
-/// \brief std::min(a, b) in every lane: `b < a ? b : a` (as max_lanes).
+/// \brief std::max(a, b) in every lane (extreme_lanes).
+template <class V>
+NAM_ALWAYS_INLINE V max_lanes(const V& a, const V& b) {
+  return extreme_lanes<true>(a, b);
+}
+
+/// \brief std::min(a, b) in every lane (extreme_lanes).
 template <class V>
 NAM_ALWAYS_INLINE V min_lanes(const V& a, const V& b) {
-  constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(float));
-#if NAM_KERNELS_X86
-  if constexpr (kCount == 16 && kLanes >= 16)
-    return _mm512_maskz_min_ps(0xffff, b, a);
-  else if constexpr (kCount == 8 && kLanes >= 8)
-    return _mm256_min_ps(b, a);
-  else if constexpr (kCount == 4)
-    return _mm_min_ps(b, a);
-#endif
-  V result;
-  for (int i = 0; i < kCount; ++i)
-    result[i] = std::min(a[i], b[i]);
-  return result;
+  return extreme_lanes<false>(a, b);
 }
 
 /// \brief N consecutive floats from `p` (no alignment needed).

@@ -2,6 +2,7 @@
 // prewarm lengths, weight-count and config errors, the A2 detector and slimmable WaveNets.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -527,10 +528,48 @@ TEST(WaveNet, MixinInTheConvPassMatchesSeparatePasses) {
   });
 }
 
+/// A WaveNet file of `version` with `config` and random weights (from `seed`).
+nlohmann::json random_wavenet(const nlohmann::json& config, const char* version, const std::uint32_t seed) {
+  return {{"version", version},
+          {"architecture", "WaveNet"},
+          {"config", config},
+          {"weights",
+           nam_tools::random_values(static_cast<long>(nam_tools::count_wavenet_weights(config)), seed)},
+          {"sample_rate", 48000}};
+}
+
+/// At every instruction set: each of the model's `layers` plain layers reports a `layer` pick, the one
+/// kernel exactly where `one_kernel_at(isa)` (else `separate_name`), and the model gives the same bits in
+/// 64-frame blocks as in `other_blocks`.
+void expect_one_kernel_layers(const nlohmann::json& model_json, const std::string& layer, const size_t layers,
+                              const char* separate_name, bool (*one_kernel_at)(nam::kernels::Isa),
+                              const std::vector<int>& other_blocks) {
+  const std::vector<float> input = test_signal(1000);
+  nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
+    std::vector<std::string> picks;
+    nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
+      if (pick.layer == layer)
+        picks.push_back(pick.kernel);
+    });
+    auto model = nam::get_dsp(model_json);
+    nam::kernels::set_pick_listener(nullptr);
+    ASSERT_EQ(picks.size(), layers);
+    for (const std::string& kernel : picks)
+      EXPECT_EQ(kernel != separate_name, one_kernel_at(isa)) << kernel;
+    model->Reset(48000, 64);
+    const std::vector<float> whole_blocks = render_blocks(*model, input, {64});
+    model->Reset(48000, 64);
+    EXPECT_EQ(render_blocks(*model, input, other_blocks), whole_blocks);
+    EXPECT_GT(nam_test::max_abs_difference(whole_blocks, std::vector<float>(whole_blocks.size(), 0.0f)),
+              1e-2);
+  });
+}
+
 // A plain narrow layer (2 or 4 channels and fast tanh, without FiLMs, gating or a head1x1) runs as one
 // kernel (kernels/narrow_layer.h) in blocks whose size is a multiple of the kernel's frames, and as separate
 // kernels in the others; both must give the same bits, whichever way the blocks alternate. Arrays of 4 and
-// 2 channels with kernel sizes 3 and 2, at every instruction set; the picks show where the one kernel runs.
+// 2 channels with kernel sizes 3 and 2, at every instruction set but baseline (the portable build does not
+// fuse); the picks show where the one kernel runs.
 TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
   const nam_test::FastTanhScope fast(true);
   const auto array = [](const int input, const int channels, const int kernel,
@@ -543,37 +582,16 @@ TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
       {"layers", {array(1, 4, 3, {1, 2, 7}, 2, false), array(4, 2, 2, {1, 3}, 1, true)}},
       {"head", nullptr},
       {"head_scale", 0.5}};
-  const nlohmann::json model_json = {
-      {"version", "0.5.4"},
-      {"architecture", "WaveNet"},
-      {"config", config},
-      {"weights", nam_tools::random_values(static_cast<long>(nam_tools::count_wavenet_weights(config)), 21)},
-      {"sample_rate", 48000}};
-  const std::vector<float> input = test_signal(1000);
-  nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
-    std::vector<std::string> picks;
-    nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
-      if (std::string(pick.layer) == "narrow_layer")
-        picks.push_back(pick.kernel);
-    });
-    auto model = nam::get_dsp(model_json);
-    nam::kernels::set_pick_listener(nullptr);
-    ASSERT_EQ(picks.size(), 5u);            // every layer is plain
-    for (const std::string& kernel : picks) // none at baseline: the portable build does not fuse
-      EXPECT_EQ(kernel != nam::kernels::kNarrowLayerSeparateName, isa != nam::kernels::Isa::baseline)
-          << kernel;
-    model->Reset(48000, 64);
-    const std::vector<float> one_kernel = render_blocks(*model, input, {64});
-    model->Reset(48000, 64);
-    EXPECT_EQ(render_blocks(*model, input, {36, 16, 5, 32, 24, 48}), one_kernel);
-    EXPECT_GT(nam_test::max_abs_difference(one_kernel, std::vector<float>(one_kernel.size(), 0.0f)), 1e-2);
-  });
+  expect_one_kernel_layers(random_wavenet(config, "0.5.4", 21), "narrow_layer", 5,
+                           nam::kernels::kNarrowLayerSeparateName,
+                           [](const nam::kernels::Isa isa) { return isa != nam::kernels::Isa::baseline; },
+                           {36, 16, 5, 32, 24, 48});
 }
 
 // A plain LeakyReLU layer whose channels fill half a vector (8 at AVX-512) runs as one kernel
 // (kernels/paired_layer.h) in blocks of an even size, and as separate kernels in the others; both must give
 // the same bits. Two 8-channel arrays (kernel sizes 6 and 3, slopes 0.01 and 0.2): rendered in 64-frame
-// blocks, where the one kernel runs where one is registered, and in odd blocks, where it never does.
+// blocks, where the one kernel runs at avx512, and in odd blocks, where it never does.
 TEST(WaveNet, PairedLayersInOneKernelGiveTheSeparateKernelsBits) {
   const auto array = [](const int input, const int kernel, const std::vector<int>& dilations,
                         const float slope, const int head) {
@@ -592,30 +610,9 @@ TEST(WaveNet, PairedLayersInOneKernelGiveTheSeparateKernelsBits) {
       {"layers", {array(1, 6, {1, 3, 7, 17}, 0.01f, 8), array(8, 3, {1, 5}, 0.2f, 1)}},
       {"head", nullptr},
       {"head_scale", 0.5}};
-  const nlohmann::json model_json = {
-      {"version", "0.7.0"},
-      {"architecture", "WaveNet"},
-      {"config", config},
-      {"weights", nam_tools::random_values(static_cast<long>(nam_tools::count_wavenet_weights(config)), 23)},
-      {"sample_rate", 48000}};
-  const std::vector<float> input = test_signal(1000);
-  nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
-    std::vector<std::string> picks;
-    nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
-      if (std::string(pick.layer) == "paired_layer")
-        picks.push_back(pick.kernel);
-    });
-    auto model = nam::get_dsp(model_json);
-    nam::kernels::set_pick_listener(nullptr);
-    ASSERT_EQ(picks.size(), 6u); // every layer is plain
-    for (const std::string& kernel : picks)
-      EXPECT_EQ(kernel != nam::kernels::kPairedLayerSeparateName, isa == nam::kernels::Isa::avx512) << kernel;
-    model->Reset(48000, 64);
-    const std::vector<float> even_blocks = render_blocks(*model, input, {64});
-    model->Reset(48000, 64);
-    EXPECT_EQ(render_blocks(*model, input, {37, 1, 63, 5, 27}), even_blocks);
-    EXPECT_GT(nam_test::max_abs_difference(even_blocks, std::vector<float>(even_blocks.size(), 0.0f)), 1e-2);
-  });
+  expect_one_kernel_layers(
+      random_wavenet(config, "0.7.0", 23), "paired_layer", 6, nam::kernels::kPairedLayerSeparateName,
+      [](const nam::kernels::Isa isa) { return isa == nam::kernels::Isa::avx512; }, {37, 1, 63, 5, 27});
 }
 
 nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
