@@ -72,8 +72,8 @@ struct PairedLayerWeights {
 };
 
 /// \brief A WaveNet layer whose channels fill half a vector, in one pass (paired_layer.h): the layer of
-/// NarrowLayerFn, with LeakyReLU or fast tanh, its weights those of its convolutions. `num_frames` is even.
-/// The same values as the separate kernels and activation loop. Real-time safe.
+/// NarrowLayerFn with LeakyReLU instead of fast tanh, its weights those of its convolutions. `num_frames` is
+/// even. The same values as the separate kernels and activation loop. Real-time safe.
 using PairedLayerFn = void (*)(const PairedLayerWeights& weights, int taps, long tap_offset,
                                const float* oldest_tap, const float* condition, float* head_sum,
                                float* output, int num_frames);
@@ -145,10 +145,10 @@ const NarrowLayerKernel* pick_narrow_layer_kernel(int channels);
 
 /// \brief Every compiled-in paired-layer kernel.
 std::span<const PairedLayerKernel> paired_layer_kernels();
-/// \brief The paired-layer kernel for `channels` on the selected instruction set, or
-/// nullptr (none there, or the generic path forced). Only there: the separate kernels it stands for are
-/// registered at every level, so a layer that could run it picks theirs on the selected one. Reports the pick
-/// to the pick listener, if one is set.
+/// \brief The paired-layer kernel for `channels` on the selected instruction set, or nullptr (none there, or
+/// the generic path forced). Only there: the separate kernels it stands for are registered at every level,
+/// so a layer that could run it picks theirs on the selected one, and the two must round alike. Reports the
+/// pick to the pick listener, if one is set.
 const PairedLayerKernel* pick_paired_layer_kernel(int channels);
 
 /// \brief The input-mixin variant of a picked Conv1D tap kernel (same shape and instruction set, so the
