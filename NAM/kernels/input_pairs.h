@@ -122,9 +122,9 @@ NAM_ALWAYS_INLINE void input_pair_sums(const float* NAM_RESTRICT weights, const 
 /// and, with kMixin, the input mixin; the epilogue two frames share.
 template <int kRows, bool kMixin>
 struct FramePairOutputs {
-  Vec<kLanes> bias_twice;
-  Vec<kLanes> mixin_weights_twice;
-  Vec<kLanes> mixin_bias_twice;
+  Vec<kLanes> bias_twice;          ///< the bias over each frame's lanes
+  Vec<kLanes> mixin_weights_twice; ///< the mixin's weights likewise (zeros without kMixin)
+  Vec<kLanes> mixin_bias_twice;    ///< the mixin's bias likewise (zeros without kMixin)
 
   /// \brief From a packed bias and, with kMixin, `mixin`'s packed weights and bias.
   NAM_ALWAYS_INLINE FramePairOutputs(const float* NAM_RESTRICT bias, const OneChannelMixin& mixin) :

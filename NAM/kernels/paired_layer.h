@@ -28,7 +28,8 @@ struct RepeatedPairAt {
 /// \brief LeakyReLU on every lane: `max(x, -0) + slope * min(x, 0)`, activations::leaky_relu's operations.
 /// Whether or not the multiply and the add contract, the value is the same: one of the two terms is a zero.
 struct LeakyReluLanes {
-  Vec<kLanes> slope;
+  Vec<kLanes> slope; ///< the negative slope in every lane
+  /// \brief LeakyReLU of every lane of `x`.
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes>& x) const {
     return max_lanes(x, broadcast<kLanes>(-0.0f)) + slope * min_lanes(x, zeros<kLanes>());
   }
