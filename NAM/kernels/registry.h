@@ -110,6 +110,7 @@ struct NarrowLayerKernel {
 struct PairedLayerKernel {
   const char* name; ///< `paired_layer_c<channels>__<isa>`
   int channels;     ///< C
+  int frames;       ///< the block sizes it takes are multiples of this (2: it runs on frame pairs)
   Isa isa;          ///< instruction set it is compiled for
   PairedLayerFn fn; ///< the kernel
 };

@@ -339,8 +339,8 @@ void Layer::pack_narrow_layer() {
 bool Layer::process_in_one_pass(const Eigen::Ref<const Eigen::MatrixXf>& input,
                                 const Eigen::Ref<const Eigen::MatrixXf>& condition, const int n,
                                 Eigen::Ref<Eigen::MatrixXf>& output_next_layer, float* head_sum) {
-  const int frames = _narrow_layer ? _narrow_layer->frames : 2;
-  if (!(_narrow_layer || _paired_layer) || n % frames != 0 || condition.outerStride() != 1 ||
+  const int frames = _narrow_layer ? _narrow_layer->frames : _paired_layer ? _paired_layer->frames : 0;
+  if (frames == 0 || n % frames != 0 || condition.outerStride() != 1 ||
       output_next_layer.outerStride() != output_next_layer.rows())
     return false;
   const float* oldest_tap = _conv.consume_input(input, n);
