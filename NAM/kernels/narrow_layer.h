@@ -27,11 +27,10 @@ NAM_ALWAYS_INLINE Vec<N> fast_tanh_lanes(const Vec<N>& x) {
     return fused_multiply_add(a, b, c);
   };
   const Vec<N> u = abs_lanes<N>(x);
+  const Vec<N> uu = u * u;
   const Vec<N> numerator =
       fma(fma(fma(lanes(kFastTanhC), u, lanes(kFastTanhB)), u, lanes(kFastTanhA)), u, lanes(kFastTanhA));
-  const Vec<N> denominator =
-      fma(fma(fma(fma(lanes(kFastTanhE), u, lanes(1.0f)), u, lanes(kFastTanhDE)), u, lanes(kFastTanhD)), u,
-          lanes(kFastTanhD));
+  const Vec<N> denominator = fma(uu + lanes(kFastTanhD), fma(lanes(kFastTanhE), uu, u), lanes(kFastTanhD));
   return x * numerator / denominator;
 }
 
