@@ -158,9 +158,8 @@ inline float fast_tanh_fused(const float x) {
 /// \brief scale * fast_tanh(x) for latency-bound loops (the LSTM's recurrence): fast_tanh_fused's numerator
 /// by Estrin's scheme, two dependent steps from u instead of Horner's three (its first step beside u^2,
 /// which the denominator needs anyway), and the scale applied to x before the division instead of to its
-/// quotient. Within a few ulp of scale * fast_tanh(x); exactly half of
-/// scaled_fast_tanh_fused(x, 1) at scale 0.5. For loops compiled with FMA instructions only, as
-/// fast_tanh_fused.
+/// quotient. Within a few ulp of scale * fast_tanh(x); exactly half of scaled_fast_tanh_fused(x, 1) at scale
+/// 0.5. For loops compiled with FMA instructions only, as fast_tanh_fused.
 inline float scaled_fast_tanh_fused(const float x, const float scale) {
   const float u = std::fabs(x);
   const float uu = u * u;
