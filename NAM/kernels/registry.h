@@ -97,23 +97,20 @@ struct Conv1DTapKernel : KernelInfo<Conv1DTapFn> {
   Conv1DMixinFn with_mixin; ///< the kernel plus a one-channel input mixin, or nullptr
 };
 
-/// \brief A registered narrow-layer kernel.
-struct NarrowLayerKernel {
-  const char* name; ///< `narrow_layer_c<channels>__<isa>`
+/// \brief A registered kernel that runs a whole WaveNet layer in one pass.
+template <class Fn>
+struct LayerKernelInfo {
+  const char* name; ///< `<kind>_layer_c<channels>__<isa>`
   int channels;     ///< C
   int frames;       ///< the block sizes it takes are multiples of this
   Isa isa;          ///< instruction set it is compiled for
-  NarrowLayerFn fn; ///< the kernel
+  Fn fn;            ///< the kernel
 };
+/// \brief A registered narrow-layer kernel.
+using NarrowLayerKernel = LayerKernelInfo<NarrowLayerFn>;
 
-/// \brief A registered paired-layer kernel.
-struct PairedLayerKernel {
-  const char* name; ///< `paired_layer_c<channels>__<isa>`
-  int channels;     ///< C
-  int frames;       ///< the block sizes it takes are multiples of this (2: it runs on frame pairs)
-  Isa isa;          ///< instruction set it is compiled for
-  PairedLayerFn fn; ///< the kernel
-};
+/// \brief A registered paired-layer kernel (frames 2: it runs on frame pairs).
+using PairedLayerKernel = LayerKernelInfo<PairedLayerFn>;
 
 /// \brief Names of the generic paths, as reported for layers that run no templated kernel.
 inline constexpr const char* kConv1x1GenericName = "conv1x1__generic";
