@@ -1,11 +1,15 @@
 // The convolutions whose outputs, padded to a power of two, fill half a vector (5 to 8 at AVX-512, 3 or 4 at
 // AVX2) from an even number of inputs, in one group: the 6- and 8-channel layers of A1 and A2 at AVX-512.
 // Vectorized over its outputs, as grouped_conv is, such a shape fills half of every multiply-add. Here a
-// vector holds each output twice: lane 2o + h sums output o's products with the inputs of parity h, so that
-// one multiply-add takes two inputs, which arrive together as one 64-bit broadcast load (no shuffle). After
-// the last tap the two halves of each output are added, then the bias. Each output is thus (sum over even
-// inputs + sum over odd inputs) + bias, each sum in tap order and, within a tap, input order, with fused
-// multiply-adds: the kernel's own rounding, the same for every frame and stride.
+// vector holds each output twice: one lane sums output o's products with the inputs of parity h, the lane
+// next to it those with the other parity (input_pair_lane in packing.h), so that one multiply-add takes two
+// inputs, which arrive together as one 64-bit broadcast load (no shuffle). After the last tap the two halves
+// of each output are added, then the bias. Each output is thus (sum over even inputs + sum over odd inputs)
+// + bias, each sum in tap order and, within a tap, input order, with fused multiply-adds: the kernel's own
+// rounding, the same for every frame and stride. The layout puts the halves that meet in one addition in the
+// same 128-bit lane of two vectors (a frame's two, or two frames'), so that the shuffles that line them up
+// stay within 128-bit lanes: on AMD Zen 5 such shuffles issue beside the multiply-adds, while those across
+// lanes take their issue slots.
 //
 // Convolutions whose outputs fill a whole vector (9 to 16 at AVX-512, 5 to 8 at AVX2: the 12- and
 // 16-channel layers of A1), given several taps or at least 8 inputs, run alike over two vectors per frame:
@@ -29,18 +33,64 @@ constexpr int input_pair_vectors(const int out, const int in, const int groups, 
   return lanes == 2 * kLanes && (several_taps || in >= 8) ? 2 : 0;
 }
 
-/// \brief Lane l takes lane 2 l + H: the half of every output that sums the inputs of parity H.
-template <int H>
+/// \brief Lane o takes the half of output o (kRows packed rows) that sums the inputs of parity H, from one
+/// vector of a frame's sums.
+template <int H, int kRows>
 struct ParityHalf {
   /// \brief The source lane of lane `l`.
-  static constexpr int lane(const int l) { return 2 * l + H; }
+  static constexpr int lane(const int l) { return input_pair_lane(kRows, l, H); }
 };
 
-/// \brief Lane l takes lane l / kRows: the two values of a repeated pair, each over kRows lanes.
-template <int kRows>
-struct SpreadPair {
+/// \brief Two vectors of N lanes, read as one of 2N: lane 4j + m takes lane 4j + 2 (m % 2) + H of the first
+/// for m < 2, of the second for m >= 2, which are the halves of parity H of the outputs in 128-bit lane j of
+/// either (input_pair_lane). One shuffle within 128-bit lanes.
+template <int H, int N>
+struct GroupParityHalves {
   /// \brief The source lane of lane `l`.
-  static constexpr int lane(const int l) { return l / kRows; }
+  static constexpr int lane(const int l) { return (l % 4 < 2 ? 0 : N) + l / 4 * 4 + l % 2 * 2 + H; }
+};
+
+/// \brief The halves of every output in `first` and `second` added (GroupParityHalves): a frame's two vectors
+/// of sums give its outputs in order; two frames' one vector each give FramePairLanes' order.
+NAM_ALWAYS_INLINE Vec<kLanes> add_group_halves(const Vec<kLanes>& first, const Vec<kLanes>& second) {
+  return shuffle_pair<GroupParityHalves<0, kLanes>, kLanes>(first, second) +
+         shuffle_pair<GroupParityHalves<1, kLanes>, kLanes>(first, second);
+}
+
+/// \brief Where add_group_halves of two frames' sums (kRows packed rows each) puts their outputs: lane
+/// 4j + m holds output `output(4j + m)` of the first frame for m < 2, of the second for m >= 2.
+template <int kRows>
+struct FramePairLanes {
+  /// \brief The output in lane `l`.
+  static constexpr int output(const int l) { return input_pair_output(kRows, l / 4 * 4 + l % 2 * 2); }
+  /// \brief The lane of output o (of packed rows) of frame f.
+  static constexpr int lane_of(const int f, const int o) {
+    const int pair_lane = input_pair_lane(kRows, o, 0);
+    return pair_lane / 4 * 4 + pair_lane % 4 / 2 + 2 * f;
+  }
+};
+
+/// \brief Lane l takes lane output(l) of a vector of kRows: per-output values (a bias) in FramePairLanes'
+/// order.
+template <int kRows>
+struct InFramePairLanes {
+  /// \brief The source lane of lane `l`.
+  static constexpr int lane(const int l) { return FramePairLanes<kRows>::output(l); }
+};
+
+/// \brief Lane 4j + m takes lane 4j + m / 2 of a repeated pair: two frames' values (their conditions) in
+/// FramePairLanes' order, with a shuffle within 128-bit lanes.
+struct FramePairValues {
+  /// \brief The source lane of lane `l`.
+  static constexpr int lane(const int l) { return l / 4 * 4 + l % 4 / 2; }
+};
+
+/// \brief Lane l takes frame l / kRows's output l % kRows from FramePairLanes' order: the first frame's
+/// outputs, then the second's. The one shuffle across 128-bit lanes of a pair of frames.
+template <int kRows>
+struct FramesInOrder {
+  /// \brief The source lane of lane `l`.
+  static constexpr int lane(const int l) { return FramePairLanes<kRows>::lane_of(l / kRows, l % kRows); }
 };
 
 /// \brief A WaveNet layer's input mixin from one condition channel, added to the convolution's outputs in
@@ -59,22 +109,21 @@ NAM_ALWAYS_INLINE OneChannelMixin mixin_from(const OneChannelMixin& mixin, const
   return OneChannelMixin{mixin.weights, mixin.bias, offset_if<kMixin>(mixin.condition, frame)};
 }
 
-/// \brief Each output's two halves added, from kVectors vectors of sums (lane 2o + h of the sums, vector
-/// after vector, holding output o's sum over the inputs of parity h): a frame's, or one vector each of two
-/// frames whose outputs fill half a vector (the result then holds the first frame's, then the second's).
+/// \brief A frame's outputs in order, each output's two halves added, from its kVectors vectors of sums
+/// (laid out as input_pair_lane says).
 template <int kVectors>
 NAM_ALWAYS_INLINE Vec<kVectors * kLanes / 2> add_parity_halves(const Vec<kLanes>* sums) {
   constexpr int kRows = kVectors * kLanes / 2;
   if constexpr (kVectors == 1)
-    return shuffle_lanes<ParityHalf<0>, kRows>(sums[0]) + shuffle_lanes<ParityHalf<1>, kRows>(sums[0]);
+    return shuffle_lanes<ParityHalf<0, kRows>, kRows>(sums[0]) +
+           shuffle_lanes<ParityHalf<1, kRows>, kRows>(sums[0]);
   else
-    return shuffle_pair<ParityHalf<0>, kLanes>(sums[0], sums[1]) +
-           shuffle_pair<ParityHalf<1>, kLanes>(sums[0], sums[1]);
+    return add_group_halves(sums[0], sums[1]);
 }
 
 /// \brief The sums of `kFrames` consecutive frames (inputs `input_stride` apart) over `taps` taps: lane
-/// 2o + h of acc[f] (vector after vector) adds output o's products with the inputs of parity h to zero, in
-/// tap order and, within a tap, input order, each with a fused multiply-add.
+/// input_pair_lane(rows, o, h) of acc[f] (vector after vector) adds output o's products with the inputs of
+/// parity h to zero, in tap order and, within a tap, input order, each with a fused multiply-add.
 template <int OutCh, int InCh, int kVectors, int kFrames>
 NAM_ALWAYS_INLINE void input_pair_sums(const float* NAM_RESTRICT weights, const int taps,
                                        const long tap_offset, const float* NAM_RESTRICT x,
@@ -118,11 +167,12 @@ NAM_ALWAYS_INLINE void input_pair_sums(const float* NAM_RESTRICT weights, const 
 }
 
 /// \brief The outputs of two frames whose sums fill half a vector each (kRows lanes of outputs, padding
-/// included): their halves added (one vector, the first frame's outputs, then the second's), then the bias
-/// and, with kMixin, the input mixin; the epilogue two frames share.
+/// included): their halves added, then the bias and, with kMixin, the input mixin, all in FramePairLanes'
+/// order, then put in order (one vector, the first frame's outputs, then the second's); the epilogue two
+/// frames share.
 template <int kRows, bool kMixin>
 struct FramePairOutputs {
-  Vec<kLanes> bias_twice;          ///< the bias over each frame's lanes
+  Vec<kLanes> bias_twice;          ///< the bias for both frames, in FramePairLanes' order
   Vec<kLanes> mixin_weights_twice; ///< the mixin's weights likewise (zeros without kMixin)
   Vec<kLanes> mixin_bias_twice;    ///< the mixin's bias likewise (zeros without kMixin)
 
@@ -135,20 +185,19 @@ struct FramePairOutputs {
   /// \brief Two frames' outputs from their sums; `condition` points at the first frame's (with kMixin).
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes>& first, const Vec<kLanes>& second,
                                            const float* condition) const {
-    const Vec<kLanes> frame_pair[2] = {first, second};
-    Vec<kLanes> outputs = add_parity_halves<2>(frame_pair) + bias_twice;
+    Vec<kLanes> outputs = add_group_halves(first, second) + bias_twice;
     if constexpr (kMixin) {
-      // The two frames' conditions, each over its frame's lanes.
+      // The two frames' conditions, each in its frame's lanes.
       const Vec<kLanes> conditions =
-          shuffle_lanes<SpreadPair<kRows>, kLanes>(load_repeated_pair<kLanes>(condition));
+          shuffle_lanes<FramePairValues, kLanes>(load_repeated_pair<kLanes>(condition));
       outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
     }
-    return outputs;
+    return shuffle_lanes<FramesInOrder<kRows>, kLanes>(outputs);
   }
 
 private:
   static NAM_ALWAYS_INLINE Vec<kLanes> twice(const float* NAM_RESTRICT packed) {
-    return shuffle_lanes<RepeatedRows<kRows>, kLanes>(load<kRows>(packed));
+    return shuffle_lanes<InFramePairLanes<kRows>, kLanes>(load<kRows>(packed));
   }
 };
 

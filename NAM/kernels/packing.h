@@ -70,10 +70,27 @@ constexpr bool has_frame_vector_copy(const int out, const int in, const int grou
 /// \brief True for the shapes whose kernels may take their inputs in pairs (input_pairs.h): one group, 3 to
 /// 16 outputs (padded to 4, 8 or 16: half or all of a vector at AVX2 or AVX-512), an even number of inputs,
 /// and no frame-vector copy. Their packed weights (per tap) carry a second copy after the usual layout: for
-/// each pair of inputs (2p, 2p + 1) a vector of 2 * packed_group_rows(out) floats whose lane 2o + h holds
-/// output o's weight for input 2p + h (zero for the padding outputs).
+/// each pair of inputs (2p, 2p + 1) 2 * packed_group_rows(out) floats, output o's weight for input 2p + h
+/// at input_pair_lane(rows, o, h) (zero for the padding outputs).
 constexpr bool has_input_pair_copy(const int out, const int in, const int groups) {
   return groups == 1 && out >= 3 && out <= 16 && in % 2 == 0 && !has_frame_vector_copy(out, in, groups);
+}
+
+/// \brief Where the input-pair copy of a shape with `rows` packed rows keeps output `output`'s weight for the
+/// input of parity `parity` among a pair's 2 * rows floats. The floats are two halves of `rows`, each in
+/// groups of four (the 128-bit lanes of every vector width): group j of the first half holds outputs 4j and
+/// 4j + 1, group j of the second half outputs 4j + 2 and 4j + 3, each output's two weights side by side.
+/// Summed lane by lane, the halves' products (or two frames' sums) then meet every output's two parts with
+/// shuffles that stay within 128-bit lanes (input_pairs.h), which are cheaper than shuffles across them.
+constexpr int input_pair_lane(const int rows, const int output, const int parity) {
+  return output / 2 % 2 * rows + output / 4 * 4 + output % 2 * 2 + parity;
+}
+
+/// \brief The output whose weight input_pair_lane puts at `lane` (either parity).
+constexpr int input_pair_output(const int rows, const int lane) {
+  const int half = lane / rows;
+  const int in_half = lane % rows;
+  return in_half / 4 * 4 + half * 2 + in_half % 4 / 2;
 }
 
 /// \brief Where a tap's second copy (frame-vector or input-pair) starts within its packed weights: after the
@@ -126,8 +143,10 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
         *(packed++) = weight(lane % out, i);
   if (has_input_pair_copy(out, in, groups))
     for (int pair = 0; pair < in; pair += 2)
-      for (int lane = 0; lane < 2 * rows; ++lane)
-        *(packed++) = lane / 2 < out ? weight(lane / 2, pair + lane % 2) : 0.0f;
+      for (int lane = 0; lane < 2 * rows; ++lane) {
+        const int output = input_pair_output(rows, lane);
+        *(packed++) = output < out ? weight(output, pair + lane % 2) : 0.0f;
+      }
 }
 
 /// \brief Where a narrow WaveNet layer's one-pass kernel (narrow_layer.h) finds its weights: vectors of

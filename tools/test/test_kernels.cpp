@@ -486,6 +486,33 @@ INSTANTIATE_TEST_SUITE_P(KernelsPairedLayer, PairedLayerKernel,
                          ::testing::ValuesIn(nam::kernels::paired_layer_kernels()),
                          kernel_test_name<nam::kernels::PairedLayerKernel>);
 
+// ---------------------------------------------------------------------------------- input-pair layout
+
+// The input-pair kernels add each output's two halves with shuffles that stay within 128-bit lanes
+// (input_pairs.h), which is right only if the packing keeps this layout.
+TEST(InputPairLayout, PutsEachOutputsHalvesSideBySideForShufflesWithin128BitLanes) {
+  for (const int rows : {4, 8, 16}) {
+    std::vector<int> lane_uses(2 * rows, 0);
+    for (int output = 0; output < rows; ++output)
+      for (int parity = 0; parity < 2; ++parity) {
+        const int lane = nam::kernels::input_pair_lane(rows, output, parity);
+        ASSERT_GE(lane, 0);
+        ASSERT_LT(lane, 2 * rows);
+        ++lane_uses[lane];
+        EXPECT_EQ(lane % 2, parity) << "rows " << rows << ", output " << output;
+        EXPECT_EQ(nam::kernels::input_pair_output(rows, lane), output)
+            << "rows " << rows << ", lane " << lane;
+      }
+    EXPECT_EQ(std::count(lane_uses.begin(), lane_uses.end(), 1), 2 * rows) << "rows " << rows;
+    // A frame's two vectors of sums (rows lanes each): taking the even lanes of 128-bit lane j, first
+    // vector's then second's, gives outputs 4j to 4j + 3 in order.
+    for (int l = 0; l < rows; ++l) {
+      const int source = (l % 4 < 2 ? 0 : rows) + l / 4 * 4 + l % 2 * 2;
+      EXPECT_EQ(nam::kernels::input_pair_output(rows, source), l) << "rows " << rows << ", lane " << l;
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------ the registry
 
 template <class Kernel>
