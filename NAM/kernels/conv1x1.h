@@ -258,6 +258,12 @@ NAM_ALWAYS_INLINE void grouped_conv(const float* NAM_RESTRICT weights, const flo
                                    addend_stride, output, output_stride, num_frames);
     return;
   }
+  if constexpr (quad_rotations_fit(OutCh, InCh, Groups)) {
+    conv_quad_rotations<kSeveralTaps, kAdd, kMixin>(weights, bias, tap_count, tap_offset, input, input_stride,
+                                                    addend, addend_stride, mixin, output, output_stride,
+                                                    num_frames);
+    return;
+  }
   if constexpr (constexpr int kPairVectors = input_pair_vectors(OutCh, InCh, Groups, kSeveralTaps)) {
     conv_input_pairs<OutCh, InCh, kSeveralTaps, kAdd, kMixin, kPairVectors>(
         weights, bias, tap_count, tap_offset, input, input_stride, addend, addend_stride, mixin, output,

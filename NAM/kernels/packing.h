@@ -4,8 +4,8 @@
 /// matrix, laid out so that every vector the kernel loads is contiguous. The layout depends on the shape
 /// alone (never on the instruction set), so a layer packs once whatever kernel it picked.
 ///
-/// Two layouts (some shapes add a copy in a third form after them, see has_frame_vector_copy and
-/// has_input_pair_copy):
+/// Two layouts (some shapes add copies in other forms after them, see has_frame_vector_copy,
+/// has_input_pair_copy and has_quad_rotation_copy):
 /// - per group (the usual one): one column per input channel i holding i's weights for the outputs of its
 ///   group, padded with zeros to packed_group_rows() so that a column is a whole number of vectors;
 /// - shared vectors, for narrow groups (a power-of-two out/groups smaller than the vector): a vector of
@@ -99,6 +99,41 @@ constexpr long second_copy_offset(const int out, const int in) {
   return static_cast<long>(packed_group_rows(out)) * in;
 }
 
+/// \brief Floats of a tap's input-pair copy (none without one).
+constexpr long input_pair_copy_size(const int out, const int in, const int groups) {
+  return has_input_pair_copy(out, in, groups) ? static_cast<long>(in / 2) * 2 * packed_group_rows(out) : 0;
+}
+
+/// Vectors, and floats in each, of a tap's quad-rotation copy.
+inline constexpr int kQuadRotationVectors = 8;
+inline constexpr int kQuadRotationFloats = 16;
+
+/// \brief True for the shapes whose kernels may rotate quads of inputs (quad_rotations.h): 8 outputs from 8
+/// inputs in one group. Their packed weights (per tap) carry a third copy after the input-pair copy:
+/// kQuadRotationVectors vectors of kQuadRotationFloats, as quad_rotation_output and quad_rotation_input say.
+constexpr bool has_quad_rotation_copy(const int out, const int in, const int groups) {
+  return groups == 1 && out == 8 && in == 8;
+}
+
+/// \brief Where a tap's quad-rotation copy starts within its packed weights: after the input-pair copy.
+constexpr long quad_rotation_copy_offset(const int out, const int in) {
+  return second_copy_offset(out, in) + input_pair_copy_size(out, in, 1);
+}
+
+/// \brief The output whose weight the quad-rotation copy keeps in lane `lane` of vector `vector` (2r + a
+/// for rotation r and sum vector a). Lane 4q + s lies in quad q, which holds inputs 4b to 4b + 3 of a frame
+/// for b = q % 2: sum vector 0 gives it outputs 4b to 4b + 3, sum vector 1 the other four.
+constexpr int quad_rotation_output(const int vector, const int lane) {
+  const int quad_half = lane / 4 % 2;
+  return 4 * (vector % 2 == 0 ? quad_half : 1 - quad_half) + lane % 4;
+}
+
+/// \brief The input whose weight the quad-rotation copy keeps there: input s + r of the lane's quad (mod 4),
+/// the value rotation r brings to lane s.
+constexpr int quad_rotation_input(const int vector, const int lane) {
+  return 4 * (lane / 4 % 2) + (lane % 4 + vector / 2) % 4;
+}
+
 /// \brief True when a packed bias of `out` outputs carries the frame-vector copy: when some shape with that
 /// output count has the weights' copy (the bias does not depend on the inputs).
 constexpr bool has_frame_vector_bias(const int out, const int groups) {
@@ -109,7 +144,8 @@ constexpr bool has_frame_vector_bias(const int out, const int groups) {
 constexpr long packed_size(const int out, const int in, const int groups) {
   return static_cast<long>(packed_group_rows(out / groups)) * in +
          (has_frame_vector_copy(out, in, groups) ? static_cast<long>(in) * kFrameVectorFloats : 0) +
-         (has_input_pair_copy(out, in, groups) ? static_cast<long>(in / 2) * 2 * packed_group_rows(out) : 0);
+         input_pair_copy_size(out, in, groups) +
+         (has_quad_rotation_copy(out, in, groups) ? kQuadRotationVectors * kQuadRotationFloats : 0);
 }
 
 /// \brief Packs the diagonal blocks of a grouped (out x in) weight matrix, given column-major with a column
@@ -147,6 +183,10 @@ inline void pack_block_diagonal(const float* dense, const long dense_stride, con
         const int output = input_pair_output(rows, lane);
         *(packed++) = output < out ? weight(output, pair + lane % 2) : 0.0f;
       }
+  if (has_quad_rotation_copy(out, in, groups))
+    for (int vector = 0; vector < kQuadRotationVectors; ++vector)
+      for (int lane = 0; lane < kQuadRotationFloats; ++lane)
+        *(packed++) = weight(quad_rotation_output(vector, lane), quad_rotation_input(vector, lane));
 }
 
 /// \brief Where a narrow WaveNet layer's one-pass kernel (narrow_layer.h) finds its weights: vectors of

@@ -192,6 +192,12 @@ TEST_P(Conv1x1Kernel, WritesOnlyItsOutputColumnsAndRows) {
     EXPECT_TRUE((dense_output.rightCols(2).array() == kSentinel).all()) << frames << " frames, contiguous";
     EXPECT_FALSE((dense_output.leftCols(frames).array() == kSentinel).any())
         << frames << " frames, contiguous";
+    // The kernel's own rounding whatever the strides, except where contiguous frames fill vectors as they
+    // lie.
+    if (!nam::kernels::has_frame_vector_copy(kernel.out, kernel.in, kernel.groups)) {
+      EXPECT_TRUE(output.topLeftCorner(kernel.out, frames) == dense_output.leftCols(frames))
+          << frames << " frames, contiguous against strided";
+    }
   }
 }
 
@@ -511,6 +517,25 @@ TEST(InputPairLayout, PutsEachOutputsHalvesSideBySideForShufflesWithin128BitLane
       EXPECT_EQ(nam::kernels::input_pair_output(rows, source), l) << "rows " << rows << ", lane " << l;
     }
   }
+}
+
+// Within one frame's two quads (lanes 0-7), the eight vectors of the quad-rotation copy name every weight
+// once, each lane's input from the lane's own quad, and the second frame's quads (lanes 8-15) repeat them.
+TEST(QuadRotationLayout, NamesEveryWeightOncePerFrameFromTheLanesOwnQuad) {
+  std::set<std::pair<int, int>> weights;
+  for (int vector = 0; vector < nam::kernels::kQuadRotationVectors; ++vector)
+    for (int lane = 0; lane < nam::kernels::kQuadRotationFloats; ++lane) {
+      const int output = nam::kernels::quad_rotation_output(vector, lane);
+      const int input = nam::kernels::quad_rotation_input(vector, lane);
+      ASSERT_GE(output, 0);
+      ASSERT_LT(output, 8);
+      EXPECT_EQ(input / 4, lane / 4 % 2) << "vector " << vector << ", lane " << lane;
+      if (lane < 8)
+        weights.insert({output, input});
+      else
+        EXPECT_EQ(output, nam::kernels::quad_rotation_output(vector, lane - 8));
+    }
+  EXPECT_EQ(weights.size(), 64u);
 }
 
 // ------------------------------------------------------------------------------------------ the registry
