@@ -167,38 +167,52 @@ NAM_ALWAYS_INLINE void input_pair_sums(const float* NAM_RESTRICT weights, const 
   }
 }
 
-/// \brief The outputs of two frames whose sums fill half a vector each (kRows lanes of outputs, padding
-/// included): their halves added, then the bias and, with kMixin, the input mixin, all in FramePairLanes'
-/// order, then put in order (one vector, the first frame's outputs, then the second's); the epilogue two
-/// frames share.
-template <int kRows, bool kMixin>
-struct FramePairOutputs {
-  Vec<kLanes> bias_twice;          ///< the bias for both frames, in FramePairLanes' order
-  Vec<kLanes> mixin_weights_twice; ///< the mixin's weights likewise (zeros without kMixin)
-  Vec<kLanes> mixin_bias_twice;    ///< the mixin's bias likewise (zeros without kMixin)
+/// \brief The bias and, with kMixin, the input mixin of two frames' outputs, each vector of kRows packed
+/// values laid out over both frames' lanes as RowMap takes them: the epilogue two frames share, whatever
+/// order their lanes hold (FramePairOutputs here, QuadPairOutputs in quad_rotations.h).
+template <int kRows, class RowMap, bool kMixin>
+struct FramePairBias {
+  Vec<kLanes> bias;          ///< the bias for both frames
+  Vec<kLanes> mixin_weights; ///< the mixin's weights likewise (zeros without kMixin)
+  Vec<kLanes> mixin_bias;    ///< the mixin's bias likewise (zeros without kMixin)
 
   /// \brief From a packed bias and, with kMixin, `mixin`'s packed weights and bias.
-  NAM_ALWAYS_INLINE FramePairOutputs(const float* NAM_RESTRICT bias, const OneChannelMixin& mixin) :
-      bias_twice(twice(bias)),
-      mixin_weights_twice(kMixin ? twice(mixin.weights) : zeros<kLanes>()),
-      mixin_bias_twice(kMixin ? twice(mixin.bias) : zeros<kLanes>()) {}
+  NAM_ALWAYS_INLINE FramePairBias(const float* NAM_RESTRICT packed_bias, const OneChannelMixin& mixin) :
+      bias(spread(packed_bias)),
+      mixin_weights(kMixin ? spread(mixin.weights) : zeros<kLanes>()),
+      mixin_bias(kMixin ? spread(mixin.bias) : zeros<kLanes>()) {}
+
+  /// \brief `sums` plus the bias, then (with kMixin) plus the mixin of `conditions` (each frame's condition
+  /// over its lanes).
+  NAM_ALWAYS_INLINE Vec<kLanes> add_to(const Vec<kLanes>& sums, const Vec<kLanes>& conditions) const {
+    Vec<kLanes> outputs = sums + bias;
+    if constexpr (kMixin)
+      outputs += fused_multiply_add(mixin_weights, conditions, mixin_bias);
+    return outputs;
+  }
+
+private:
+  static NAM_ALWAYS_INLINE Vec<kLanes> spread(const float* NAM_RESTRICT packed) {
+    return shuffle_lanes<RowMap, kLanes>(load<kRows>(packed));
+  }
+};
+
+/// \brief The outputs of two frames whose sums fill half a vector each (kRows lanes of outputs, padding
+/// included): their halves added, then the bias and, with kMixin, the input mixin, all in FramePairLanes'
+/// order, then put in order (one vector, the first frame's outputs, then the second's).
+template <int kRows, bool kMixin>
+struct FramePairOutputs {
+  FramePairBias<kRows, InFramePairLanes<kRows>, kMixin> epilogue; ///< in FramePairLanes' order
 
   /// \brief Two frames' outputs from their sums; `condition` points at the first frame's (with kMixin).
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes>& first, const Vec<kLanes>& second,
                                            const float* condition) const {
-    Vec<kLanes> outputs = add_group_halves(first, second) + bias_twice;
-    if constexpr (kMixin) {
-      // The two frames' conditions, each in its frame's lanes.
-      const Vec<kLanes> conditions =
-          shuffle_lanes<FramePairValues, kLanes>(load_repeated_pair<kLanes>(condition));
-      outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
-    }
-    return shuffle_lanes<FramesInOrder<kRows>, kLanes>(outputs);
-  }
-
-private:
-  static NAM_ALWAYS_INLINE Vec<kLanes> twice(const float* NAM_RESTRICT packed) {
-    return shuffle_lanes<InFramePairLanes<kRows>, kLanes>(load<kRows>(packed));
+    // The two frames' conditions, each in its frame's lanes.
+    Vec<kLanes> conditions = zeros<kLanes>();
+    if constexpr (kMixin)
+      conditions = shuffle_lanes<FramePairValues, kLanes>(load_repeated_pair<kLanes>(condition));
+    return shuffle_lanes<FramesInOrder<kRows>, kLanes>(
+        epilogue.add_to(add_group_halves(first, second), conditions));
   }
 };
 
@@ -216,7 +230,7 @@ NAM_ALWAYS_INLINE void input_pair_tile(const float* NAM_RESTRICT weights, const 
   if constexpr (kVectors == 1 && kFrames % 2 == 0) {
     // Half-vector sums: two frames share the shuffles that add their halves, then the bias (and the mixin),
     // twice over.
-    const FramePairOutputs<kRows, kMixin> pair_outputs(bias, mixin);
+    const FramePairOutputs<kRows, kMixin> pair_outputs{{bias, mixin}};
     // Where the outputs fill their rows (no padding) and both frames' columns are adjacent, as in a layer's
     // own matrices, the pair is one whole vector in memory: one store (and one addend load) instead of a
     // half and a shuffled half each.

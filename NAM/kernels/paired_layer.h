@@ -37,8 +37,8 @@ NAM_ALWAYS_INLINE void paired_layer_tile(const PairedLayerWeights& weights, cons
                                          float* NAM_RESTRICT output) {
   Vec<kLanes> conv[kPairs][2];
   quad_rotation_sums<kPairs, true, false>(weights.conv, taps, tap_offset, oldest_tap, C, conv);
-  const QuadPairOutputs<true> conv_outputs(weights.conv_bias,
-                                           OneChannelMixin{weights.mixin, weights.mixin_bias, condition});
+  const QuadPairOutputs<true> conv_outputs{
+      {weights.conv_bias, OneChannelMixin{weights.mixin, weights.mixin_bias, condition}}};
   Vec<kLanes> activated[kPairs];
   NAM_KERNEL_UNROLL
   for (int p = 0; p < kPairs; ++p)
@@ -51,7 +51,7 @@ NAM_ALWAYS_INLINE void paired_layer_tile(const PairedLayerWeights& weights, cons
     store_sum<true>(head_sum, head_sum, 2 * p * C, activated[p]);
   // The layer1x1 plus the residual: the last tap's frames, the layer input.
   const float* NAM_RESTRICT layer_input = oldest_tap + (taps - 1) * tap_offset;
-  const QuadPairOutputs<false> layer1x1_outputs(weights.layer1x1_bias, OneChannelMixin{});
+  const QuadPairOutputs<false> layer1x1_outputs{{weights.layer1x1_bias, OneChannelMixin{}}};
   const float* NAM_RESTRICT columns = weights.layer1x1 + quad_rotation_copy_offset(C, C);
   Vec<kLanes> sums[kPairs][2];
   NAM_KERNEL_UNROLL

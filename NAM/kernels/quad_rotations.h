@@ -97,33 +97,17 @@ NAM_ALWAYS_INLINE void quad_rotation_sums(const float* NAM_RESTRICT weights, con
 /// sums: the quads added, then the bias and, with kMixin, the input mixin.
 template <bool kMixin>
 struct QuadPairOutputs {
-  Vec<kLanes> bias_twice;          ///< the bias over each frame's lanes
-  Vec<kLanes> mixin_weights_twice; ///< the mixin's weights likewise (zeros without kMixin)
-  Vec<kLanes> mixin_bias_twice;    ///< the mixin's bias likewise (zeros without kMixin)
-
-  /// \brief From a packed bias and, with kMixin, `mixin`'s packed weights and bias.
-  NAM_ALWAYS_INLINE QuadPairOutputs(const float* NAM_RESTRICT bias, const OneChannelMixin& mixin) :
-      bias_twice(twice(bias)),
-      mixin_weights_twice(kMixin ? twice(mixin.weights) : zeros<kLanes>()),
-      mixin_bias_twice(kMixin ? twice(mixin.bias) : zeros<kLanes>()) {}
+  FramePairBias<8, RepeatedRows<8>, kMixin> epilogue; ///< over each frame's lanes
 
   /// \brief Two frames' outputs from their sums; `condition` points at the first frame's (with kMixin; with
   /// kSingle there is only that frame, whose outputs are the lower half).
   template <bool kSingle = false>
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes> (&sums)[2], const float* condition) const {
-    Vec<kLanes> outputs = (sums[0] + shuffle_lanes<SwappedQuads, kLanes>(sums[1])) + bias_twice;
-    if constexpr (kMixin) {
-      const Vec<kLanes> conditions =
-          kSingle ? broadcast<kLanes>(condition[0])
-                  : shuffle_lanes<FrameValues, kLanes>(load_repeated_pair<kLanes>(condition));
-      outputs += fused_multiply_add(mixin_weights_twice, conditions, mixin_bias_twice);
-    }
-    return outputs;
-  }
-
-private:
-  static NAM_ALWAYS_INLINE Vec<kLanes> twice(const float* NAM_RESTRICT packed) {
-    return shuffle_lanes<RepeatedRows<8>, kLanes>(load<8>(packed));
+    Vec<kLanes> conditions = zeros<kLanes>();
+    if constexpr (kMixin)
+      conditions = kSingle ? broadcast<kLanes>(condition[0])
+                           : shuffle_lanes<FrameValues, kLanes>(load_repeated_pair<kLanes>(condition));
+    return epilogue.add_to(sums[0] + shuffle_lanes<SwappedQuads, kLanes>(sums[1]), conditions);
   }
 };
 
@@ -137,7 +121,7 @@ NAM_ALWAYS_INLINE void quad_rotation_tile(const float* NAM_RESTRICT weights, con
                                           float* NAM_RESTRICT y, const long output_stride) {
   Vec<kLanes> sums[kPairs][2];
   quad_rotation_sums<kPairs, kContiguous, kSingle>(weights, taps, tap_offset, x, input_stride, sums);
-  const QuadPairOutputs<kMixin> pair_outputs(bias, mixin);
+  const QuadPairOutputs<kMixin> pair_outputs{{bias, mixin}};
   // Where both frames' columns are adjacent, as in a layer's own matrices, the pair is one whole vector in
   // memory: one store (and one addend load).
   const bool adjacent_pairs = output_stride == 8 && (!kAdd || addend_stride == 8);
