@@ -1,7 +1,7 @@
 // A WaveNet layer whose channels fill half a vector (8 at AVX-512, as in A2), plain as narrow_layer.h's (a
-// layer1x1, one condition channel, no gating, FiLM or head1x1) but with LeakyReLU, in one pass over its
-// block: the dilated convolution and input mixin of quad_rotations.h, two frames to a vector, then on each
-// such vector in registers the activation, the head sum, the layer1x1 (the activated vector is the next
+// layer1x1, one condition channel, no gating, FiLM or head1x1), with LeakyReLU or fast tanh, in one pass over
+// its block: the dilated convolution and input mixin of quad_rotations.h, two frames to a vector, then on
+// each such vector in registers the activation, the head sum, the layer1x1 (the activated vector is the next
 // convolution's pair of input quads as it stands) and the residual. Run apart, the activation is a pass of
 // its own over the block and the layer1x1 reloads the activated values from memory. Every value is computed
 // with the operations, in the order, of the kernels and the activation loop it replaces (quad_rotation_tile,
@@ -24,6 +24,12 @@ struct LeakyReluLanes {
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes>& x) const {
     return max_lanes(x, broadcast<kLanes>(-0.0f)) + slope * min_lanes(x, zeros<kLanes>());
   }
+};
+
+/// \brief Fast tanh on every lane, as the activation loop computes it (fast_tanh_lanes).
+struct FastTanhLanes {
+  /// \brief Fast tanh of every lane of `x`.
+  NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes>& x) const { return fast_tanh_lanes<kLanes>(x); }
 };
 
 /// \brief kPairs pairs of consecutive frames of the layer: C floats per frame in the taps, the head sum and
@@ -87,6 +93,10 @@ void paired_layer(const PairedLayerWeights& weights, const int taps, const long 
                   const float* oldest_tap, const float* condition, float* head_sum, float* output,
                   const int num_frames) {
   static_assert(paired_layer_fits(C), "registered only where it fits");
-  paired_layer_frames<C>(weights, LeakyReluLanes{broadcast<kLanes>(weights.negative_slope)}, taps, tap_offset,
-                         oldest_tap, condition, head_sum, output, num_frames);
+  if (weights.activation == PairedActivation::fast_tanh)
+    paired_layer_frames<C>(weights, FastTanhLanes{}, taps, tap_offset, oldest_tap, condition, head_sum,
+                           output, num_frames);
+  else
+    paired_layer_frames<C>(weights, LeakyReluLanes{broadcast<kLanes>(weights.negative_slope)}, taps,
+                           tap_offset, oldest_tap, condition, head_sum, output, num_frames);
 }

@@ -59,21 +59,28 @@ using Conv1DMixinFn = void (*)(const float* weights, const float* bias, int taps
 using NarrowLayerFn = void (*)(const float* weights, int taps, long tap_offset, const float* oldest_tap,
                                const float* condition, float* head_sum, float* output, int num_frames);
 
+/// \brief The activation of a paired layer.
+enum class PairedActivation : int {
+  leaky_relu, ///< LeakyReLU with PairedLayerWeights::negative_slope (activations::leaky_relu)
+  fast_tanh,  ///< fast tanh (activations::detail::fast_tanh_fused, as the activation loop computes it)
+};
+
 /// \brief A paired-layer kernel's weights: those of the layer's own convolutions, as they packed them for
-/// their kernels (Conv1D::packed_weights, Conv1x1::packed_weights).
+/// their kernels (Conv1D::packed_weights, Conv1x1::packed_weights), and its activation.
 struct PairedLayerWeights {
-  const float* conv = nullptr;          ///< the dilated convolution's taps
-  const float* conv_bias = nullptr;     ///< its bias
-  const float* mixin = nullptr;         ///< the (C, 1, 1) input mixin's weights
-  const float* mixin_bias = nullptr;    ///< its bias (zeros)
-  const float* layer1x1 = nullptr;      ///< the C x C layer1x1's weights
-  const float* layer1x1_bias = nullptr; ///< its bias
-  float negative_slope = 0.0f;          ///< the LeakyReLU's
+  const float* conv = nullptr;                                ///< the dilated convolution's taps
+  const float* conv_bias = nullptr;                           ///< its bias
+  const float* mixin = nullptr;                               ///< the (C, 1, 1) input mixin's weights
+  const float* mixin_bias = nullptr;                          ///< its bias (zeros)
+  const float* layer1x1 = nullptr;                            ///< the C x C layer1x1's weights
+  const float* layer1x1_bias = nullptr;                       ///< its bias
+  float negative_slope = 0.0f;                                ///< the LeakyReLU's
+  PairedActivation activation = PairedActivation::leaky_relu; ///< which activation the layer applies
 };
 
 /// \brief A WaveNet layer whose channels fill half a vector, in one pass (paired_layer.h): the layer of
-/// NarrowLayerFn with LeakyReLU instead of fast tanh, its weights those of its convolutions. `num_frames` is
-/// even. The same values as the separate kernels and activation loop. Real-time safe.
+/// NarrowLayerFn with LeakyReLU or fast tanh, its weights those of its convolutions. `num_frames` is even.
+/// The same values as the separate kernels and activation loop. Real-time safe.
 using PairedLayerFn = void (*)(const PairedLayerWeights& weights, int taps, long tap_offset,
                                const float* oldest_tap, const float* condition, float* head_sum,
                                float* output, int num_frames);

@@ -103,6 +103,7 @@ private:
   AlignedVector<float> _narrow_layer_weights;
   /// The one-pass kernel for a plain LeakyReLU layer of half a vector's width, or null.
   const kernels::PairedLayerKernel* _paired_layer = nullptr;
+  kernels::PairedActivation _paired_activation = kernels::PairedActivation::leaky_relu; ///< for _paired_layer
   float _negative_slope = 0.0f; ///< the LeakyReLU's, for _paired_layer
   /// True when the conv's kernel adds the mixin in its own pass (Conv1D::can_add_mixin) and no FiLM comes
   /// between them (on the conv output, the mixin input or the mixin output).

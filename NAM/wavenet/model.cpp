@@ -237,7 +237,7 @@ Layer::Layer(const LayerParams& p) :
                         !film(FilmSite::mixin_output) && _conv.can_add_mixin(_input_mixin);
   // A layer that is nothing but convolution, mixin, activation and layer1x1 may run as one kernel, where one
   // serves its width and activation at this instruction set: narrow ones with fast tanh
-  // (kernels/narrow_layer.h), those of half a vector with LeakyReLU (kernels/paired_layer.h).
+  // (kernels/narrow_layer.h), those of half a vector with LeakyReLU or fast tanh (kernels/paired_layer.h).
   bool plain = p.gating_mode == GatingMode::NONE && p.layer1x1_params.active &&
                p.layer1x1_params.groups == 1 && !p.head1x1_params.active && p.bottleneck == p.channels &&
                p.groups_input == 1 && p.condition_size == 1 && p.groups_input_mixin == 1;
@@ -245,13 +245,16 @@ Layer::Layer(const LayerParams& p) :
     plain = plain && !film;
   if (!plain)
     return;
-  if (dynamic_cast<const activations::ActivationFastTanh*>(_primary.get()))
+  const bool fast_tanh = dynamic_cast<const activations::ActivationFastTanh*>(_primary.get()) != nullptr;
+  if (fast_tanh)
     _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels);
   // The paired kernel reads the weights its convolutions packed for their own kernels.
   const auto* leaky_relu = dynamic_cast<const activations::ActivationLeakyReLU*>(_primary.get());
-  if (leaky_relu && _mixin_in_conv_pass && _layer1x1->packed_weights()) {
+  if ((leaky_relu || (fast_tanh && !_narrow_layer)) && _mixin_in_conv_pass && _layer1x1->packed_weights()) {
     _paired_layer = kernels::pick_paired_layer_kernel(p.channels);
-    _negative_slope = leaky_relu->negative_slope();
+    _paired_activation =
+        fast_tanh ? kernels::PairedActivation::fast_tanh : kernels::PairedActivation::leaky_relu;
+    _negative_slope = leaky_relu ? leaky_relu->negative_slope() : 0.0f;
   }
 }
 
@@ -356,7 +359,8 @@ bool Layer::process_in_one_pass(const Eigen::Ref<const Eigen::MatrixXf>& input,
                                               _input_mixin.packed_bias(),
                                               _layer1x1->packed_weights(),
                                               _layer1x1->packed_bias(),
-                                              _negative_slope};
+                                              _negative_slope,
+                                              _paired_activation};
     _paired_layer->fn(weights, taps, tap_offset, oldest_tap, condition.data(), head_sum,
                       output_next_layer.data(), n);
   }

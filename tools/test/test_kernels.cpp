@@ -421,10 +421,11 @@ INSTANTIATE_TEST_SUITE_P(KernelsConv1DTap, Conv1DTapKernel,
 
 class PairedLayerKernel : public ::testing::TestWithParam<nam::kernels::PairedLayerKernel> {};
 
-// The one-pass kernel of a plain LeakyReLU layer against the separate kernels it stands for, run as a layer
-// runs them (conv with mixin, the activation loop adding to the head sum, layer1x1 plus the residual), on
-// consecutive blocks of one signal: the same bits in the head sum and the output, for several tap counts,
-// dilations and slopes (a negative one included), and inputs scaled to reach both sides of the knee.
+// The one-pass kernel of a plain LeakyReLU or fast-tanh layer against the separate kernels it stands for, run
+// as a layer runs them (conv with mixin, the activation loop adding to the head sum, layer1x1 plus the
+// residual), on consecutive blocks of one signal: the same bits in the head sum and the output, for several
+// tap counts, dilations and slopes (a negative one included), and inputs scaled to reach both sides of the
+// knee and fast tanh's saturation.
 TEST_P(PairedLayerKernel, GivesTheSeparateKernelsBits) {
   const auto& kernel = GetParam();
   skip_unless_available(kernel);
@@ -436,13 +437,19 @@ TEST_P(PairedLayerKernel, GivesTheSeparateKernelsBits) {
     total += frames;
   const Eigen::MatrixXf signal = 3.0f * nam_tools::random_matrix(c, total, 31);
   const Eigen::MatrixXf condition = nam_tools::random_matrix(1, total, 37);
+  using nam::kernels::PairedActivation;
   struct Shape {
     int taps, dilation;
-    float slope;
+    PairedActivation activation;
+    float slope; // the LeakyReLU's
   };
-  for (const Shape shape : {Shape{6, 7, 0.01f}, Shape{1, 1, 0.2f}, Shape{3, 2, -0.3f}, Shape{15, 1, 0.01f}}) {
+  for (const Shape shape :
+       {Shape{6, 7, PairedActivation::leaky_relu, 0.01f}, Shape{1, 1, PairedActivation::leaky_relu, 0.2f},
+        Shape{3, 2, PairedActivation::leaky_relu, -0.3f}, Shape{15, 1, PairedActivation::leaky_relu, 0.01f},
+        Shape{3, 5, PairedActivation::fast_tanh, 0.0f}, Shape{6, 1, PairedActivation::fast_tanh, 0.0f}}) {
+    const bool fast_tanh = shape.activation == PairedActivation::fast_tanh;
     SCOPED_TRACE(std::to_string(shape.taps) + " taps, dilation " + std::to_string(shape.dilation) +
-                 ", slope " + std::to_string(shape.slope));
+                 (fast_tanh ? ", fast tanh" : ", slope " + std::to_string(shape.slope)));
     const auto conv_weights =
         nam_tools::random_values(nam::Conv1D::count_weights(c, c, shape.taps, true, 1), shape.taps);
     const auto mixin_weights = nam_tools::random_values(c, 41);
@@ -457,13 +464,17 @@ TEST_P(PairedLayerKernel, GivesTheSeparateKernelsBits) {
     ASSERT_TRUE(separate_conv.can_add_mixin(mixin));
     ASSERT_NE(layer1x1.packed_weights(), nullptr);
     nam::activations::ActivationLeakyReLU leaky_relu(shape.slope);
+    nam::activations::ActivationFastTanh fast_tanh_activation;
+    nam::activations::Activation& activation =
+        fast_tanh ? static_cast<nam::activations::Activation&>(fast_tanh_activation) : leaky_relu;
     const nam::kernels::PairedLayerWeights weights{paired_conv.packed_weights(),
                                                    paired_conv.packed_bias(),
                                                    mixin.packed_weights(),
                                                    mixin.packed_bias(),
                                                    layer1x1.packed_weights(),
                                                    layer1x1.packed_bias(),
-                                                   shape.slope};
+                                                   shape.slope,
+                                                   shape.activation};
     Eigen::MatrixXf z(c, kMaxFrames), separate_out(c, kMaxFrames), paired_out(c, kMaxFrames);
     Eigen::MatrixXf separate_head = Eigen::MatrixXf::Zero(c, kMaxFrames), paired_head = separate_head;
     long start = 0;
@@ -472,7 +483,7 @@ TEST_P(PairedLayerKernel, GivesTheSeparateKernelsBits) {
       const auto block = signal.middleCols(start, frames);
       const float* block_condition = condition.data() + start;
       separate_conv.process_plus_mixin_(block, frames, mixin, block_condition, z);
-      ASSERT_TRUE(leaky_relu.apply_adding_to(z.data(), static_cast<long>(c) * frames, separate_head.data()));
+      ASSERT_TRUE(activation.apply_adding_to(z.data(), static_cast<long>(c) * frames, separate_head.data()));
       layer1x1.process_plus_(z, block, separate_out, frames);
       const float* oldest_tap = paired_conv.consume_input(block, frames);
       kernel.fn(weights, shape.taps, static_cast<long>(shape.dilation) * c, oldest_tap, block_condition,

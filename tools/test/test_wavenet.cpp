@@ -588,31 +588,35 @@ TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
                            {36, 16, 5, 32, 24, 48});
 }
 
-// A plain LeakyReLU layer whose channels fill half a vector (8 at AVX-512) runs as one kernel
+// A plain LeakyReLU or fast-tanh layer whose channels fill half a vector (8 at AVX-512) runs as one kernel
 // (kernels/paired_layer.h) in blocks of an even size, and as separate kernels in the others; both must give
-// the same bits. Two 8-channel arrays (kernel sizes 6 and 3, slopes 0.01 and 0.2): rendered in 64-frame
-// blocks, where the one kernel runs at avx512, and in odd blocks, where it never does.
+// the same bits. Two 8-channel arrays (kernel sizes 6 and 3; slopes 0.01 and 0.2, or 0.01 and fast tanh):
+// rendered in 64-frame blocks, where the one kernel runs at avx512, and in odd blocks, where it never does.
 TEST(WaveNet, PairedLayersInOneKernelGiveTheSeparateKernelsBits) {
+  const nam_test::FastTanhScope fast(true);
   const auto array = [](const int input, const int kernel, const std::vector<int>& dilations,
-                        const float slope, const int head) {
-    return nlohmann::json{{"input_size", input},
-                          {"condition_size", 1},
-                          {"head_size", head},
-                          {"channels", 8},
-                          {"kernel_size", kernel},
-                          {"dilations", dilations},
-                          {"activation", {{"type", "LeakyReLU"}, {"negative_slope", slope}}},
-                          {"gated", false},
-                          {"head_bias", true},
-                          {"layer1x1", {{"active", true}, {"groups", 1}}}};
+                        const nlohmann::json& activation, const int head) {
+    return nlohmann::json{{"input_size", input},      {"condition_size", 1},
+                          {"head_size", head},        {"channels", 8},
+                          {"kernel_size", kernel},    {"dilations", dilations},
+                          {"activation", activation}, {"gated", false},
+                          {"head_bias", true},        {"layer1x1", {{"active", true}, {"groups", 1}}}};
   };
-  const nlohmann::json config = {
-      {"layers", {array(1, 6, {1, 3, 7, 17}, 0.01f, 8), array(8, 3, {1, 5}, 0.2f, 1)}},
-      {"head", nullptr},
-      {"head_scale", 0.5}};
-  expect_one_kernel_layers(
-      random_wavenet(config, "0.7.0", 23), "paired_layer", 6, nam::kernels::kPairedLayerSeparateName,
-      [](const nam::kernels::Isa isa) { return isa == nam::kernels::Isa::avx512; }, {37, 1, 63, 5, 27});
+  const auto leaky_relu = [](const float slope) {
+    return nlohmann::json{{"type", "LeakyReLU"}, {"negative_slope", slope}};
+  };
+  // LeakyReLU in both arrays, then fast tanh ("Tanh" with fast tanh on) in the second.
+  for (const nlohmann::json& second_activation : {leaky_relu(0.2f), nlohmann::json("Tanh")}) {
+    SCOPED_TRACE(second_activation.dump());
+    const nlohmann::json config = {
+        {"layers",
+         {array(1, 6, {1, 3, 7, 17}, leaky_relu(0.01f), 8), array(8, 3, {1, 5}, second_activation, 1)}},
+        {"head", nullptr},
+        {"head_scale", 0.5}};
+    expect_one_kernel_layers(
+        random_wavenet(config, "0.7.0", 23), "paired_layer", 6, nam::kernels::kPairedLayerSeparateName,
+        [](const nam::kernels::Isa isa) { return isa == nam::kernels::Isa::avx512; }, {37, 1, 63, 5, 27});
+  }
 }
 
 nlohmann::json a2_submodel(const nlohmann::json& container, const size_t index) {
