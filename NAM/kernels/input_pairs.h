@@ -1,16 +1,15 @@
 // The convolutions whose outputs, padded to a power of two, fill half a vector (5 to 8 at AVX-512, 3 or 4 at
-// AVX2) from an even number of inputs, in one group: the 6-channel layers of A1 at AVX-512, say (8 inputs to
-// 8 outputs there rotate quads of inputs instead, quad_rotations.h). Vectorized over its outputs, as
-// grouped_conv is, such a shape fills half of every multiply-add. Here a vector holds each output twice: one
-// lane sums output o's products with the inputs of parity h, the lane next to it those with the other parity
-// (input_pair_lane in packing.h), so that one multiply-add takes two inputs, which arrive together as one
-// 64-bit broadcast load (no shuffle). After the last tap the two halves of each output are added, then the
-// bias. Each output is thus (sum over even inputs + sum over odd inputs)
-// + bias, each sum in tap order and, within a tap, input order, with fused multiply-adds: the kernel's own
-// rounding, the same for every frame and stride. The layout puts the halves that meet in one addition in the
-// same 128-bit lane of two vectors (a frame's two, or two frames'), so that the shuffles that line them up
-// stay within 128-bit lanes: on AMD Zen 5 such shuffles issue beside the multiply-adds, while those across
-// lanes take their issue slots.
+// AVX2) from an even number of inputs, in one group: for instance the 6-channel layers of A1 at AVX-512 (8
+// inputs to 8 outputs there rotate quads of inputs instead, quad_rotations.h). Vectorized over its outputs,
+// as grouped_conv is, such a shape fills half of every multiply-add. Here a vector holds each output twice:
+// one lane sums output o's products with the inputs of parity h, the lane next to it those with the other
+// parity (input_pair_lane in packing.h), so that one multiply-add takes two inputs, which arrive together as
+// one 64-bit broadcast load (no shuffle). After the last tap the two halves of each output are added, then
+// the bias. Each output is thus (sum over even inputs + sum over odd inputs) + bias, each sum in tap order
+// and, within a tap, input order, with fused multiply-adds: the kernel's own rounding, the same for every
+// frame and stride. The layout puts the halves that meet in one addition in the same 128-bit lane of two
+// vectors (a frame's two, or two frames'), so that the shuffles that line them up stay within 128-bit lanes:
+// on AMD Zen 5 such shuffles issue beside the multiply-adds, while those across lanes take their issue slots.
 //
 // Convolutions whose outputs fill a whole vector (9 to 16 at AVX-512, 5 to 8 at AVX2: the 12- and
 // 16-channel layers of A1), given several taps or at least 8 inputs, run alike over two vectors per frame:

@@ -1,10 +1,10 @@
 // A WaveNet layer whose channels fill half a vector (8 at AVX-512, as in A2), plain as narrow_layer.h's (a
 // layer1x1, one condition channel, no gating, FiLM or head1x1), with LeakyReLU or fast tanh, in one pass over
 // its block: the dilated convolution and input mixin of quad_rotations.h, two frames to a vector, then on
-// each such vector in registers the activation, the head sum, the layer1x1 (the activated vector is the next
-// convolution's pair of input quads as it stands) and the residual. Run apart, the activation is a pass of
-// its own over the block and the layer1x1 reloads the activated values from memory. Every value is computed
-// with the operations, in the order, of the kernels and the activation loop it replaces (quad_rotation_tile,
+// each such vector in registers the activation, the head sum, the layer1x1 (the activated vector is its pair
+// of input quads as it stands) and the residual. Run apart, the activation is a pass of its own over the
+// block and the layer1x1 reloads the activated values from memory. Every value is computed with the
+// operations, in the order, of the kernels and the activation loop it replaces (quad_rotation_tile,
 // activations.cpp), so the two paths give the same bits and a layer may take either, block by block.
 //
 // No include guard on purpose: kernels/registry.inc includes this file once per instruction-set namespace,

@@ -4,8 +4,8 @@
 // of one frame's inputs, and three rotations within the quads (shuffles inside 128-bit lanes, which issue
 // beside the multiply-adds) bring each input of a quad to every lane of it in turn: per pair of frames and
 // tap, one load, three shuffles and eight multiply-adds that read their weights from memory, where input
-// pairs take eight broadcasts and eight multiply-adds (1.11x to 1.24x in a standalone benchmark on AMD Zen
-// 5).
+// pairs take eight broadcasts and eight multiply-adds (1.23x to 1.35x in a kernel microbenchmark on AMD
+// Zen 5).
 //
 // Two vectors of sums per pair of frames (quad_rotation_output in packing.h): in the quad of a frame's inputs
 // 4b to 4b + 3, the first sums outputs 4b to 4b + 3 over them, the second the other four outputs. The second
