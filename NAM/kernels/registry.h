@@ -125,7 +125,8 @@ inline constexpr const char* kConv1x1GenericName = "conv1x1__generic";
 inline constexpr const char* kConv1DTapGenericName = "conv1d_tap__generic";
 /// \brief Name reported for a plain narrow layer that runs its convolutions separately.
 inline constexpr const char* kNarrowLayerSeparateName = "narrow_layer__separate";
-/// \brief Name reported for a plain LeakyReLU layer that runs its convolutions separately.
+/// \brief Name reported for a plain LeakyReLU or fast-tanh layer of half a vector that runs its convolutions
+/// separately.
 inline constexpr const char* kPairedLayerSeparateName = "paired_layer__separate";
 
 /// \brief Every compiled-in Conv1x1 kernel: all shapes for baseline, then for avx2, then avx512 (where

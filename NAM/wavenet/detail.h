@@ -101,7 +101,7 @@ private:
   /// its weights in kernels::NarrowLayerLayout.
   const kernels::NarrowLayerKernel* _narrow_layer = nullptr;
   AlignedVector<float> _narrow_layer_weights;
-  /// The one-pass kernel for a plain LeakyReLU layer of half a vector's width, or null.
+  /// The one-pass kernel for a plain LeakyReLU or fast-tanh layer of half a vector's width, or null.
   const kernels::PairedLayerKernel* _paired_layer = nullptr;
   kernels::PairedActivation _paired_activation = kernels::PairedActivation::leaky_relu; ///< for _paired_layer
   float _negative_slope = 0.0f; ///< the LeakyReLU's, for _paired_layer
