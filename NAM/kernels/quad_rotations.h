@@ -94,14 +94,13 @@ NAM_ALWAYS_INLINE void quad_rotation_sums(const float* NAM_RESTRICT weights, con
 }
 
 /// \brief Two frames' outputs in order (the first frame's 8, then the second's) from their two vectors of
-/// sums: the quads added, then the bias and, with kMixin, the input mixin.
-template <bool kMixin>
+/// sums: the quads added, then the bias and, with kMixin, the input mixin. With kSingle there is only the
+/// first frame, whose outputs are the lower half.
+template <bool kMixin, bool kSingle = false>
 struct QuadPairOutputs {
   FramePairBias<8, RepeatedRows<8>, kMixin> epilogue; ///< over each frame's lanes
 
-  /// \brief Two frames' outputs from their sums; `condition` points at the first frame's (with kMixin; with
-  /// kSingle there is only that frame, whose outputs are the lower half).
-  template <bool kSingle = false>
+  /// \brief The frames' outputs from their sums; `condition` points at the first frame's (with kMixin).
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes> (&sums)[2], const float* condition) const {
     Vec<kLanes> conditions = zeros<kLanes>();
     if constexpr (kMixin)
@@ -121,14 +120,13 @@ NAM_ALWAYS_INLINE void quad_rotation_tile(const float* NAM_RESTRICT weights, con
                                           float* NAM_RESTRICT y, const long output_stride) {
   Vec<kLanes> sums[kPairs][2];
   quad_rotation_sums<kPairs, kContiguous, kSingle>(weights, taps, tap_offset, x, input_stride, sums);
-  const QuadPairOutputs<kMixin> pair_outputs{{bias, mixin}};
+  const QuadPairOutputs<kMixin, kSingle> pair_outputs{{bias, mixin}};
   // Where both frames' columns are adjacent, as in a layer's own matrices, the pair is one whole vector in
   // memory: one store (and one addend load).
   const bool adjacent_pairs = output_stride == 8 && (!kAdd || addend_stride == 8);
   NAM_KERNEL_UNROLL
   for (int p = 0; p < kPairs; ++p) {
-    const Vec<kLanes> outputs =
-        pair_outputs.template operator()<kSingle>(sums[p], offset_if<kMixin>(mixin.condition, 2 * p));
+    const Vec<kLanes> outputs = pair_outputs(sums[p], offset_if<kMixin>(mixin.condition, 2 * p));
     const long first = 2 * p;
     if (adjacent_pairs && !kSingle) {
       store_sum<kAdd>(y + first * output_stride, offset_if<kAdd>(addend, first * addend_stride), 0, outputs);
