@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "NAM/activations.h"
 #include "NAM/dsp.h"
 #include "NAM/get_dsp.h"
 #include "NAM/kernels/registry.h"
@@ -13,40 +14,61 @@
 
 namespace {
 constexpr const char* kUsage =
-    "usage: loadmodel [--kernels] <model.nam>\n"
+    "usage: loadmodel [--kernels [--fast-tanh]] <model.nam>\n"
     "\n"
     "Loads the model and prints its architecture, channels, expected sample rate,\n"
     "prewarm length and weight count. Exits with status 1 if it cannot be loaded.\n"
     "\n"
     "options:\n"
-    "  --kernels    also list each convolution (Conv1x1, and Conv1D with all its taps) in the\n"
-    "               order the model builds them: its shape (out, in, groups) and the kernel it\n"
-    "               runs, templated or generic, with the reason when generic. NAM_ISA caps the\n"
-    "               instruction set (baseline, avx2, avx512).\n"
+    "  --kernels    also list each convolution (Conv1x1, and Conv1D with all its taps) and each\n"
+    "               WaveNet layer that may run as one kernel, in the order the model builds them:\n"
+    "               its shape (out, in, groups) and the kernel it runs, templated or generic,\n"
+    "               with the reason when generic. NAM_ISA caps the instruction set (baseline,\n"
+    "               avx2, avx512).\n"
+    "  --fast-tanh  build the model with the fast tanh approximation, as benchmodel runs it by\n"
+    "               default (some fused layer kernels serve only one of the two tanh forms)\n"
     "  -h, --help   print this help and exit\n";
 
-/// Prints the kernel each convolution picked, and how many run templated.
+/// Whether a pick is a WaveNet layer's one-kernel form rather than a convolution's kernel.
+bool is_layer_pick(const nam::kernels::PickReport& pick) {
+  return std::string(pick.layer) == "narrow_layer" || std::string(pick.layer) == "paired_layer";
+}
+
+/// Prints the kernel each convolution and each one-kernel layer picked, and how many of each run templated
+/// or as one kernel.
 void print_kernels(const std::vector<nam::kernels::PickReport>& picks) {
-  int templated = 0;
-  std::cout << "  convolutions:         " << picks.size() << "\n";
-  std::cout << "    #    layer        out   in  groups  kernel\n";
+  int convolutions = 0, templated = 0, layers = 0, one_kernel = 0;
+  for (const nam::kernels::PickReport& pick : picks) {
+    int& count = is_layer_pick(pick) ? layers : convolutions;
+    int& fast = is_layer_pick(pick) ? one_kernel : templated;
+    ++count;
+    fast += pick.why_generic.empty() ? 1 : 0;
+  }
+  std::cout << "  kernels:              " << convolutions << " convolutions";
+  if (layers > 0)
+    std::cout << ", " << layers << " layers that may run as one kernel";
+  std::cout << "\n";
+  std::cout << "    #    layer          out   in  groups  kernel\n";
   for (std::size_t i = 0; i < picks.size(); ++i) {
     const nam::kernels::PickReport& pick = picks[i];
-    templated += pick.why_generic.empty() ? 1 : 0;
-    std::cout << "    " << std::left << std::setw(5) << i + 1 << std::setw(11) << pick.layer << std::right
+    std::cout << "    " << std::left << std::setw(5) << i + 1 << std::setw(13) << pick.layer << std::right
               << std::setw(5) << pick.out << std::setw(5) << pick.in << std::setw(8) << pick.groups << "  "
               << pick.kernel;
     if (!pick.why_generic.empty())
       std::cout << " (" << pick.why_generic << ")";
     std::cout << "\n";
   }
-  std::cout << "  templated:            " << templated << " of " << picks.size() << "\n";
+  std::cout << "  templated:            " << templated << " of " << convolutions << " convolutions\n";
+  if (layers > 0)
+    std::cout << "  one-kernel layers:    " << one_kernel << " of " << layers
+              << " (the others run their convolutions' kernels in turn)\n";
 }
 } // namespace
 
 int main(int argc, char* argv[]) {
   std::string path;
   bool list_kernels = false;
+  bool fast_tanh = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -57,6 +79,10 @@ int main(int argc, char* argv[]) {
       list_kernels = true;
       continue;
     }
+    if (arg == "--fast-tanh") {
+      fast_tanh = true;
+      continue;
+    }
     if (!arg.empty() && arg[0] == '-')
       nam_tools::fail_usage("loadmodel", "unknown option " + arg, kUsage);
     if (!path.empty())
@@ -65,6 +91,9 @@ int main(int argc, char* argv[]) {
   }
   if (path.empty())
     nam_tools::fail_usage("loadmodel", "no model file given", kUsage);
+  // Layers pick their kernels while the model is built, so the switch comes first.
+  if (fast_tanh)
+    nam::activations::Activation::enable_fast_tanh();
 
   nam::dspData contents;
   std::unique_ptr<nam::DSP> model;

@@ -246,11 +246,12 @@ Layer::Layer(const LayerParams& p) :
   if (!plain)
     return;
   const bool fast_tanh = dynamic_cast<const activations::ActivationFastTanh*>(_primary.get()) != nullptr;
-  if (fast_tanh)
-    _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels);
-  // The paired kernel reads the weights its convolutions packed for their own kernels.
   const auto* leaky_relu = dynamic_cast<const activations::ActivationLeakyReLU*>(_primary.get());
-  if ((leaky_relu || (fast_tanh && !_narrow_layer)) && _mixin_in_conv_pass && _layer1x1->packed_weights()) {
+  // The paired kernel reads the weights its convolutions packed for their own kernels.
+  const bool may_pair = (leaky_relu || fast_tanh) && _mixin_in_conv_pass && _layer1x1->packed_weights();
+  if (fast_tanh)
+    _narrow_layer = kernels::pick_narrow_layer_kernel(p.channels, !may_pair);
+  if (may_pair && !_narrow_layer) {
     _paired_layer = kernels::pick_paired_layer_kernel(p.channels);
     _paired_activation =
         fast_tanh ? kernels::PairedActivation::fast_tanh : kernels::PairedActivation::leaky_relu;

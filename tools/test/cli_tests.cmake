@@ -40,8 +40,11 @@ nam_cli_test(loadmodel.missing_file EXIT 1 STDERR "does not exist" COMMAND ${nam
 nam_cli_test(loadmodel.not_a_model EXIT 1 STDERR "expect_cli.cmake" COMMAND ${nam_cli_tool} ${NAM_CLI_NOT_A_MODEL})
 nam_cli_test(loadmodel.example EXIT 0 STDOUT "WaveNet" REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} ${NAM_CLI_MODEL})
 # Every convolution of the bundled A1 nano preset has a templated kernel.
-nam_cli_test(loadmodel.kernels EXIT 0 STDOUT "templated:            64 of 64" REQUIRES ${NAM_CLI_MODEL}
+nam_cli_test(loadmodel.kernels EXIT 0 STDOUT "templated:            64 of 64 convolutions" REQUIRES ${NAM_CLI_MODEL}
              COMMAND ${nam_cli_tool} --kernels ${NAM_CLI_MODEL})
+# With the fast tanh each of its 20 plain layers reports whether it runs as one kernel (which depends on the ISA).
+nam_cli_test(loadmodel.kernels_fast_tanh EXIT 0 STDOUT "64 convolutions, 20 layers that may run as one kernel"
+             REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} --kernels --fast-tanh ${NAM_CLI_MODEL})
 
 # benchmodel
 set(nam_cli_tool $<TARGET_FILE:benchmodel>)

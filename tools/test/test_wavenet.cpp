@@ -538,24 +538,32 @@ nlohmann::json random_wavenet(const nlohmann::json& config, const char* version,
           {"sample_rate", 48000}};
 }
 
-/// At every instruction set: each of the model's `layers` plain layers reports a `layer` pick, the one
-/// kernel exactly where `one_kernel_at(isa)` (else `separate_name`), and the model gives the same bits in
-/// 64-frame blocks as in `other_blocks`.
+/// At every instruction set: each of the model's `layers` plain layers reports one one-kernel pick, a `layer`
+/// kernel exactly where `one_kernel_at(isa)` (else the separate kernels, of either one-kernel form), and the
+/// model gives the same bits in 64-frame blocks as in `other_blocks`.
 void expect_one_kernel_layers(const nlohmann::json& model_json, const std::string& layer, const size_t layers,
-                              const char* separate_name, bool (*one_kernel_at)(nam::kernels::Isa),
+                              bool (*one_kernel_at)(nam::kernels::Isa),
                               const std::vector<int>& other_blocks) {
   const std::vector<float> input = test_signal(1000);
   nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
-    std::vector<std::string> picks;
+    std::vector<nam::kernels::PickReport> picks;
     nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
-      if (pick.layer == layer)
-        picks.push_back(pick.kernel);
+      if (std::string(pick.layer) == "narrow_layer" || std::string(pick.layer) == "paired_layer")
+        picks.push_back(pick);
     });
     auto model = nam::get_dsp(model_json);
     nam::kernels::set_pick_listener(nullptr);
     ASSERT_EQ(picks.size(), layers);
-    for (const std::string& kernel : picks)
-      EXPECT_EQ(kernel != separate_name, one_kernel_at(isa)) << kernel;
+    for (const nam::kernels::PickReport& pick : picks) {
+      const bool one_kernel = pick.why_generic.empty();
+      EXPECT_EQ(one_kernel, one_kernel_at(isa)) << pick.kernel;
+      EXPECT_EQ(std::string(pick.kernel) != nam::kernels::kNarrowLayerSeparateName &&
+                    std::string(pick.kernel) != nam::kernels::kPairedLayerSeparateName,
+                one_kernel)
+          << pick.kernel;
+      if (one_kernel)
+        EXPECT_EQ(pick.layer, layer);
+    }
     model->Reset(48000, 64);
     const std::vector<float> whole_blocks = render_blocks(*model, input, {64});
     model->Reset(48000, 64);
@@ -583,7 +591,6 @@ TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
       {"head", nullptr},
       {"head_scale", 0.5}};
   expect_one_kernel_layers(random_wavenet(config, "0.5.4", 21), "narrow_layer", 5,
-                           nam::kernels::kNarrowLayerSeparateName,
                            [](const nam::kernels::Isa isa) { return isa != nam::kernels::Isa::baseline; },
                            {36, 16, 5, 32, 24, 48});
 }
@@ -613,9 +620,9 @@ TEST(WaveNet, PairedLayersInOneKernelGiveTheSeparateKernelsBits) {
          {array(1, 6, {1, 3, 7, 17}, leaky_relu(0.01f), 8), array(8, 3, {1, 5}, second_activation, 1)}},
         {"head", nullptr},
         {"head_scale", 0.5}};
-    expect_one_kernel_layers(
-        random_wavenet(config, "0.7.0", 23), "paired_layer", 6, nam::kernels::kPairedLayerSeparateName,
-        [](const nam::kernels::Isa isa) { return isa == nam::kernels::Isa::avx512; }, {37, 1, 63, 5, 27});
+    expect_one_kernel_layers(random_wavenet(config, "0.7.0", 23), "paired_layer", 6,
+                             [](const nam::kernels::Isa isa) { return isa == nam::kernels::Isa::avx512; },
+                             {37, 1, 63, 5, 27});
   }
 }
 
