@@ -29,6 +29,23 @@ constexpr const char* kUsage =
     "               default (some fused layer kernels serve only one of the two tanh forms)\n"
     "  -h, --help   print this help and exit\n";
 
+/// The weights of a model's file: its own list, and those of its submodels (a container's list is empty).
+std::size_t count_weights(const nlohmann::json& config, const std::size_t own) {
+  std::size_t total = own;
+  const auto submodels = config.find("submodels");
+  if (config.is_object() && submodels != config.end() && submodels->is_array())
+    for (const nlohmann::json& submodel : *submodels) {
+      const auto model = submodel.find("model");
+      if (model == submodel.end() || !model->is_object())
+        continue;
+      const auto weights = model->find("weights");
+      const auto model_config = model->find("config");
+      total += count_weights(model_config != model->end() ? *model_config : nlohmann::json(),
+                             weights != model->end() && weights->is_array() ? weights->size() : 0);
+    }
+  return total;
+}
+
 /// Whether a pick is a WaveNet layer's one-kernel form rather than a convolution's kernel.
 bool is_layer_pick(const nam::kernels::PickReport& pick) {
   return std::string(pick.layer) == "narrow_layer" || std::string(pick.layer) == "paired_layer";
@@ -120,7 +137,10 @@ int main(int argc, char* argv[]) {
   else
     std::cout << "unknown (the file does not say)\n";
   std::cout << "  prewarm samples:      " << model->GetPrewarmSamples() << "\n";
-  std::cout << "  weights:              " << contents.weights.size() << "\n";
+  std::cout << "  weights:              " << count_weights(contents.config, contents.weights.size());
+  if (contents.weights.empty() && contents.config.contains("submodels"))
+    std::cout << " (in its submodels)";
+  std::cout << "\n";
   if (auto* slimmable = dynamic_cast<nam::SlimmableModel*>(model.get())) {
     std::cout << "  slimmable:            yes, breakpoints";
     for (const double b : slimmable->GetSlimmableSizeBreakpoints())

@@ -42,6 +42,10 @@ nam_cli_test(loadmodel.example EXIT 0 STDOUT "WaveNet" REQUIRES ${NAM_CLI_MODEL}
 # Every convolution of the bundled A1 nano preset has a templated kernel.
 nam_cli_test(loadmodel.kernels EXIT 0 STDOUT "templated:            64 of 64 convolutions" REQUIRES ${NAM_CLI_MODEL}
              COMMAND ${nam_cli_tool} --kernels ${NAM_CLI_MODEL})
+# A container's weights are its submodels' (the upstream A2: 1871 and 12146).
+nam_cli_test(loadmodel.container_weights EXIT 0 STDOUT "weights:              14017 (in its submodels)"
+             REQUIRES ${NAM_CLI_SHARED_DIR}/upstream/example_models/A2.nam
+             COMMAND ${nam_cli_tool} ${NAM_CLI_SHARED_DIR}/upstream/example_models/A2.nam)
 # With the fast tanh each of its 20 plain layers reports whether it runs as one kernel (which depends on the ISA).
 nam_cli_test(loadmodel.kernels_fast_tanh EXIT 0 STDOUT "64 convolutions, 20 layers that may run as one kernel"
              REQUIRES ${NAM_CLI_MODEL} COMMAND ${nam_cli_tool} --kernels --fast-tanh ${NAM_CLI_MODEL})
