@@ -76,20 +76,64 @@ constexpr bool isa_compiled(const Isa isa) {
   return isa == Isa::baseline || NAM_KERNELS_X86;
 }
 
+#if NAM_KERNELS_X86
+namespace detail {
+/// The four registers CPUID returns for `leaf` and `subleaf`.
+struct CpuidRegisters {
+  unsigned eax, ebx, ecx, edx;
+};
+inline CpuidRegisters cpuid(const unsigned leaf, const unsigned subleaf) {
+  CpuidRegisters r;
+  __asm__ __volatile__("cpuid"
+                       : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                       : "a"(leaf), "c"(subleaf));
+  return r;
+}
+/// Which register states the operating system saves across context switches (XCR0), read with XGETBV:
+/// only call it where CPUID reports OSXSAVE.
+inline unsigned long long enabled_register_state() {
+  unsigned eax, edx;
+  __asm__ __volatile__("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0u));
+  return static_cast<unsigned long long>(edx) << 32 | eax;
+}
+/// The best Isa this CPU and operating system run, from CPUID and XCR0. Read directly rather than through
+/// `__builtin_cpu_supports`, whose data lives in the compiler's runtime library: Clang targeting the MSVC ABI
+/// (clang-cl, Visual Studio's LLVM toolset) does not link that library, and a plugin built so would fail to
+/// link.
+inline Isa read_cpu_isa() {
+  constexpr unsigned kFma = 1u << 12, kOsxsave = 1u << 27, kAvx = 1u << 28;      // CPUID 1, ECX
+  constexpr unsigned kAvx2 = 1u << 5, kAvx512F = 1u << 16, kAvx512Dq = 1u << 17; // CPUID 7, EBX
+  constexpr unsigned kAvx512Bw = 1u << 30, kAvx512Vl = 1u << 31;
+  constexpr unsigned long long kAvxState = 0x6;     // XCR0: SSE and AVX registers
+  constexpr unsigned long long kAvx512State = 0xe0; // XCR0: mask registers, upper ZMM halves, ZMM16-31
+  if (cpuid(0, 0).eax < 7)
+    return Isa::baseline;
+  const unsigned features = cpuid(1, 0).ecx;
+  if ((features & (kFma | kOsxsave | kAvx)) != (kFma | kOsxsave | kAvx))
+    return Isa::baseline;
+  const unsigned long long state = enabled_register_state();
+  if ((state & kAvxState) != kAvxState)
+    return Isa::baseline;
+  const unsigned extended = cpuid(7, 0).ebx;
+  constexpr unsigned kAvx512 = kAvx512F | kAvx512Dq | kAvx512Bw | kAvx512Vl;
+#  if defined(__APPLE__)
+  // macOS enables the AVX-512 state on a thread's first AVX-512 instruction, so XCR0 lacks it until then.
+  const bool avx512_state = true;
+#  else
+  const bool avx512_state = (state & kAvx512State) == kAvx512State;
+#  endif
+  if ((extended & kAvx512) == kAvx512 && avx512_state)
+    return Isa::avx512;
+  return (extended & kAvx2) ? Isa::avx2 : Isa::baseline;
+}
+} // namespace detail
+#endif
+
 /// \brief The best instruction set this CPU and operating system run, among those compiled in. Detected on
 /// the first call; later calls return the stored answer.
 inline Isa detected_isa() {
 #if NAM_KERNELS_X86
-  static const Isa detected = [] {
-    // GCC's and Clang's checks include the OS enabling the wider register state (XGETBV).
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("fma"))
-      return Isa::avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      return Isa::avx2;
-    return Isa::baseline;
-  }();
+  static const Isa detected = detail::read_cpu_isa();
   return detected;
 #else
   return Isa::baseline;

@@ -614,6 +614,24 @@ TEST(KernelRegistry, PicksTheBestInstructionSetAtOrBelowTheCap) {
   }
 }
 
+// The library reads CPUID and XCR0 itself (kernels/isa.h says why); on Linux, where the compiler's runtime
+// check is linked, both must name the same level.
+TEST(KernelRegistry, DetectsTheInstructionSetAsTheCompilersCheckDoes) {
+#if NAM_KERNELS_X86 && defined(__linux__)
+  Isa expected = Isa::baseline;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("fma"))
+    expected = Isa::avx512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    expected = Isa::avx2;
+  EXPECT_EQ(nam::kernels::detail::read_cpu_isa(), expected);
+  EXPECT_EQ(nam::kernels::detected_isa(), expected);
+#else
+  GTEST_SKIP() << "the compiler's runtime check is only compared on x86 Linux";
+#endif
+}
+
 TEST(KernelRegistry, ParsesInstructionSetNames) {
   for (const Isa isa : nam::kernels::kAllIsas)
     EXPECT_EQ(nam::kernels::parse_isa(nam::kernels::isa_name(isa)), isa);
