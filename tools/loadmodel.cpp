@@ -56,10 +56,9 @@ bool is_layer_pick(const nam::kernels::PickReport& pick) {
 void print_kernels(const std::vector<nam::kernels::PickReport>& picks) {
   int convolutions = 0, templated = 0, layers = 0, one_kernel = 0;
   for (const nam::kernels::PickReport& pick : picks) {
-    int& count = is_layer_pick(pick) ? layers : convolutions;
-    int& fast = is_layer_pick(pick) ? one_kernel : templated;
-    ++count;
-    fast += pick.why_generic.empty() ? 1 : 0;
+    ++(is_layer_pick(pick) ? layers : convolutions);
+    if (pick.why_generic.empty())
+      ++(is_layer_pick(pick) ? one_kernel : templated);
   }
   std::cout << "  kernels:              " << convolutions << " convolutions";
   if (layers > 0)

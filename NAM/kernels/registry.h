@@ -146,8 +146,8 @@ Conv1DTapFn pick_conv1d_tap_kernel(int out, int in, int groups);
 std::span<const NarrowLayerKernel> narrow_layer_kernels();
 /// \brief The narrow-layer kernel for `channels` on the best instruction set at or below the cap, or nullptr
 /// (none for that width there, or the generic path forced; see set_force_generic). Reports the pick to the
-/// pick listener, if one is set; nullptr only when `report_if_missing` (a layer that tries the paired
-/// kernel next reports that pick instead, so that each layer reports one).
+/// pick listener, if one is set, except a missing kernel when `report_if_missing` is false: a layer that
+/// tries the paired kernel next reports that pick instead, so that each layer reports one.
 const NarrowLayerKernel* pick_narrow_layer_kernel(int channels, bool report_if_missing);
 
 /// \brief Every compiled-in paired-layer kernel.
