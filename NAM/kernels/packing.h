@@ -104,15 +104,18 @@ constexpr long input_pair_copy_size(const int out, const int in, const int group
   return has_input_pair_copy(out, in, groups) ? static_cast<long>(in / 2) * 2 * packed_group_rows(out) : 0;
 }
 
+/// The one shape whose kernels may rotate quads of inputs: this many outputs from as many inputs, one group.
+inline constexpr int kQuadRotationChannels = 8;
 /// Vectors, and floats in each, of a tap's quad-rotation copy.
 inline constexpr int kQuadRotationVectors = 8;
-inline constexpr int kQuadRotationFloats = 16;
+inline constexpr int kQuadRotationFloats = 2 * kQuadRotationChannels;
 
-/// \brief True for the shapes whose kernels may rotate quads of inputs (quad_rotations.h): 8 outputs from 8
-/// inputs in one group. Their packed weights (per tap) carry a third copy after the input-pair copy:
-/// kQuadRotationVectors vectors of kQuadRotationFloats, as quad_rotation_output and quad_rotation_input say.
+/// \brief True for the shapes whose kernels may rotate quads of inputs (quad_rotations.h):
+/// kQuadRotationChannels outputs from as many inputs in one group. Their packed weights (per tap) carry a
+/// third copy after the input-pair copy: kQuadRotationVectors vectors of kQuadRotationFloats, as
+/// quad_rotation_output and quad_rotation_input say.
 constexpr bool has_quad_rotation_copy(const int out, const int in, const int groups) {
-  return groups == 1 && out == 8 && in == 8;
+  return groups == 1 && out == kQuadRotationChannels && in == kQuadRotationChannels;
 }
 
 /// \brief Where a tap's quad-rotation copy starts within its packed weights: after the input-pair copy.

@@ -36,11 +36,11 @@ struct SwappedQuads {
   static constexpr int lane(const int l) { return l ^ 4; }
 };
 
-/// \brief Lane l takes lane l / 8 of a repeated pair: two frames' values (their conditions), each over its
-/// frame's lanes.
+/// \brief Lane l takes lane l / kQuadRotationChannels of a repeated pair: two frames' values (their
+/// conditions), each over its frame's lanes.
 struct FrameValues {
   /// \brief The source lane of lane `l`.
-  static constexpr int lane(const int l) { return l / 8; }
+  static constexpr int lane(const int l) { return l / kQuadRotationChannels; }
 };
 
 /// \brief The inputs of the frame at `x` and of the next, `stride` floats on (only the first with kSingle,
@@ -49,7 +49,7 @@ template <bool kContiguous, bool kSingle>
 NAM_ALWAYS_INLINE Vec<kLanes> frame_pair_inputs(const float* NAM_RESTRICT x, const long stride) {
   if constexpr (kContiguous && !kSingle)
     return load<kLanes>(x);
-  constexpr int kFrameFloats = kLanes / 2; // 8 where the shape fits
+  constexpr int kFrameFloats = kLanes / 2; // kQuadRotationChannels where the shape fits
   Vec<kLanes> pair = zeros<kLanes>();
   std::memcpy(&pair, x, kFrameFloats * sizeof(float));
   if constexpr (!kSingle)
@@ -79,12 +79,13 @@ template <int kPairs, bool kContiguous, bool kSingle>
 NAM_ALWAYS_INLINE void quad_rotation_sums(const float* NAM_RESTRICT weights, const int taps,
                                           const long tap_offset, const float* NAM_RESTRICT x,
                                           const long input_stride, Vec<kLanes> (&sums)[kPairs][2]) {
-  constexpr long kTapFloats = packed_size(8, 8, 1);
+  constexpr int C = kQuadRotationChannels;
+  constexpr long kTapFloats = packed_size(C, C, 1);
   NAM_KERNEL_UNROLL
   for (int p = 0; p < kPairs; ++p)
     sums[p][0] = sums[p][1] = zeros<kLanes>();
   for (int k = 0; k < taps; ++k) {
-    const float* NAM_RESTRICT columns = weights + k * kTapFloats + quad_rotation_copy_offset(8, 8);
+    const float* NAM_RESTRICT columns = weights + k * kTapFloats + quad_rotation_copy_offset(C, C);
     const float* NAM_RESTRICT tap_x = x + k * tap_offset;
     NAM_KERNEL_UNROLL
     for (int p = 0; p < kPairs; ++p)
@@ -98,7 +99,8 @@ NAM_ALWAYS_INLINE void quad_rotation_sums(const float* NAM_RESTRICT weights, con
 /// first frame, whose outputs are the lower half.
 template <bool kMixin, bool kSingle = false>
 struct QuadPairOutputs {
-  FramePairBias<8, RepeatedRows<8>, kMixin> epilogue; ///< over each frame's lanes
+  FramePairBias<kQuadRotationChannels, RepeatedRows<kQuadRotationChannels>, kMixin>
+      epilogue; ///< over each frame's lanes
 
   /// \brief The frames' outputs from their sums; `condition` points at the first frame's (with kMixin).
   NAM_ALWAYS_INLINE Vec<kLanes> operator()(const Vec<kLanes> (&sums)[2], const float* condition) const {
@@ -123,7 +125,8 @@ NAM_ALWAYS_INLINE void quad_rotation_tile(const float* NAM_RESTRICT weights, con
   const QuadPairOutputs<kMixin, kSingle> pair_outputs{{bias, mixin}};
   // Where both frames' columns are adjacent, as in a layer's own matrices, the pair is one whole vector in
   // memory: one store (and one addend load).
-  const bool adjacent_pairs = output_stride == 8 && (!kAdd || addend_stride == 8);
+  constexpr int C = kQuadRotationChannels;
+  const bool adjacent_pairs = output_stride == C && (!kAdd || addend_stride == C);
   NAM_KERNEL_UNROLL
   for (int p = 0; p < kPairs; ++p) {
     const Vec<kLanes> outputs = pair_outputs(sums[p], offset_if<kMixin>(mixin.condition, 2 * p));
@@ -132,10 +135,10 @@ NAM_ALWAYS_INLINE void quad_rotation_tile(const float* NAM_RESTRICT weights, con
       store_sum<kAdd>(y + first * output_stride, offset_if<kAdd>(addend, first * addend_stride), 0, outputs);
     } else {
       store_sum<kAdd>(y + first * output_stride, offset_if<kAdd>(addend, first * addend_stride), 0,
-                      lanes<0, 8>(outputs));
+                      lanes<0, C>(outputs));
       if constexpr (!kSingle)
         store_sum<kAdd>(y + (first + 1) * output_stride, offset_if<kAdd>(addend, (first + 1) * addend_stride),
-                        0, lanes<8, 8>(outputs));
+                        0, lanes<C, C>(outputs));
     }
   }
 }
@@ -173,7 +176,7 @@ conv_quad_rotations(const float* NAM_RESTRICT weights, const float* NAM_RESTRICT
                     const long tap_offset, const float* NAM_RESTRICT input, const long input_stride,
                     const float* NAM_RESTRICT addend, const long addend_stride, const OneChannelMixin& mixin,
                     float* NAM_RESTRICT output, const long output_stride, const int num_frames) {
-  if (input_stride == 8)
+  if (input_stride == kQuadRotationChannels)
     quad_rotation_frames<kSeveralTaps, true, kAdd, kMixin>(weights, bias, taps, tap_offset, input,
                                                            input_stride, addend, addend_stride, mixin, output,
                                                            output_stride, num_frames);
