@@ -46,19 +46,14 @@ std::size_t count_weights(const nlohmann::json& config, const std::size_t own) {
   return total;
 }
 
-/// Whether a pick is a WaveNet layer's one-kernel form rather than a convolution's kernel.
-bool is_layer_pick(const nam::kernels::PickReport& pick) {
-  return std::string(pick.layer) == "narrow_layer" || std::string(pick.layer) == "paired_layer";
-}
-
 /// Prints the kernel each convolution and each one-kernel layer picked, and how many of each run templated
 /// or as one kernel.
 void print_kernels(const std::vector<nam::kernels::PickReport>& picks) {
   int convolutions = 0, templated = 0, layers = 0, one_kernel = 0;
   for (const nam::kernels::PickReport& pick : picks) {
-    ++(is_layer_pick(pick) ? layers : convolutions);
+    ++(pick.one_kernel_layer() ? layers : convolutions);
     if (pick.why_generic.empty())
-      ++(is_layer_pick(pick) ? one_kernel : templated);
+      ++(pick.one_kernel_layer() ? one_kernel : templated);
   }
   std::cout << "  kernels:              " << convolutions << " convolutions";
   if (layers > 0)

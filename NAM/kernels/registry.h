@@ -11,6 +11,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "isa.h"
 #include "packing.h"
@@ -174,15 +175,24 @@ void set_force_generic(bool force);
 /// \brief Whether the generic path is forced (see set_force_generic).
 bool force_generic();
 
+/// \brief The kinds of pick that a WaveNet layer makes for running in one kernel (PickReport::layer).
+inline constexpr const char* kNarrowLayerKind = "narrow_layer";
+inline constexpr const char* kPairedLayerKind = "paired_layer";
+
 /// \brief What a pick chose, for tools that list each layer's kernel (`loadmodel --kernels`).
 struct PickReport {
-  const char* layer;       ///< "conv1x1", "conv1d_tap", "narrow_layer" or "paired_layer" (a WaveNet layer in
-                           ///< one kernel)
+  const char* layer;       ///< "conv1x1", "conv1d_tap", or kNarrowLayerKind or kPairedLayerKind (a WaveNet
+                           ///< layer in one kernel)
   int out;                 ///< output channels
   int in;                  ///< input channels
   int groups;              ///< channel groups
   const char* kernel;      ///< the picked kernel's name, or the generic name
   std::string why_generic; ///< empty when a templated kernel was picked
+
+  /// \brief True for a WaveNet layer's pick of a one-kernel form, false for a convolution's kernel.
+  bool one_kernel_layer() const {
+    return std::string_view(layer) == kNarrowLayerKind || std::string_view(layer) == kPairedLayerKind;
+  }
 };
 
 /// \brief Calls `listener` on every pick from now on, on the thread that builds the layer, one call at a

@@ -548,7 +548,7 @@ void expect_one_kernel_layers(const nlohmann::json& model_json, const std::strin
   nam_test::at_every_available_isa([&](const nam::kernels::Isa isa) {
     std::vector<nam::kernels::PickReport> picks;
     nam::kernels::set_pick_listener([&](const nam::kernels::PickReport& pick) {
-      if (std::string(pick.layer) == "narrow_layer" || std::string(pick.layer) == "paired_layer")
+      if (pick.one_kernel_layer())
         picks.push_back(pick);
     });
     auto model = nam::get_dsp(model_json);
@@ -590,7 +590,7 @@ TEST(WaveNet, NarrowLayersInOneKernelGiveTheSeparateKernelsBits) {
       {"layers", {array(1, 4, 3, {1, 2, 7}, 2, false), array(4, 2, 2, {1, 3}, 1, true)}},
       {"head", nullptr},
       {"head_scale", 0.5}};
-  expect_one_kernel_layers(random_wavenet(config, "0.5.4", 21), "narrow_layer", 5,
+  expect_one_kernel_layers(random_wavenet(config, "0.5.4", 21), nam::kernels::kNarrowLayerKind, 5,
                            [](const nam::kernels::Isa isa) { return isa != nam::kernels::Isa::baseline; },
                            {36, 16, 5, 32, 24, 48});
 }
@@ -620,7 +620,7 @@ TEST(WaveNet, PairedLayersInOneKernelGiveTheSeparateKernelsBits) {
          {array(1, 6, {1, 3, 7, 17}, leaky_relu(0.01f), 8), array(8, 3, {1, 5}, second_activation, 1)}},
         {"head", nullptr},
         {"head_scale", 0.5}};
-    expect_one_kernel_layers(random_wavenet(config, "0.7.0", 23), "paired_layer", 6,
+    expect_one_kernel_layers(random_wavenet(config, "0.7.0", 23), nam::kernels::kPairedLayerKind, 6,
                              [](const nam::kernels::Isa isa) { return isa == nam::kernels::Isa::avx512; },
                              {37, 1, 63, 5, 27});
   }
