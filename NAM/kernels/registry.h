@@ -175,8 +175,9 @@ void set_force_generic(bool force);
 /// \brief Whether the generic path is forced (see set_force_generic).
 bool force_generic();
 
-/// \brief The kinds of pick that a WaveNet layer makes for running in one kernel (PickReport::layer).
+/// \brief PickReport::layer of a WaveNet layer's pick of the narrow one-kernel form.
 inline constexpr const char* kNarrowLayerKind = "narrow_layer";
+/// \brief PickReport::layer of a WaveNet layer's pick of the paired one-kernel form.
 inline constexpr const char* kPairedLayerKind = "paired_layer";
 
 /// \brief What a pick chose, for tools that list each layer's kernel (`loadmodel --kernels`).
